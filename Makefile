@@ -1,0 +1,37 @@
+# kg — two commands: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test bench kb clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/kg kb build --quiet
+	touch $(STAMP)
+
+install: $(STAMP)
+
+kb: $(STAMP)
+	$(BIN)/kg kb build
+
+run: $(STAMP)
+	$(BIN)/kg build seeds --store .kg/store -o out/seed.trig --replace
+	@for q in queries/*.rq; do \
+		case "$$q" in *federated*) continue;; esac; \
+		echo "== $$q"; $(BIN)/kg query "$$q" --store .kg/store --limit 15 || exit 1; \
+	done
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
+
+clean:
+	rm -rf $(VENV) .kg out .pytest_cache

@@ -1,0 +1,601 @@
+"""Relations, events and claims read from a parsed Doc whose mentions are known.
+
+Rules are general patterns over tokens and the dependency parse:
+
+* titles and offices: "Ukrainian President X", "NATO Secretary-General X",
+  "X, commander of Y", "the governor of Y, X" give positionHeld, the office's
+  jurisdiction, the holder's citizenship and employer or military branch;
+* containment: "Russia's Belgorod region", "the Ukrainian city of X",
+  "X in the Y region", "X, Y";
+* events: a trigger word (incursion, visit, conversation, ...) with the
+  subjects of its clause as participants, the places in its clause, and a date;
+* claims: a reporting verb (say, claim, deny, reject, ...) with its subject as
+  claimant, its complement as content, and the channel it names.
+"""
+
+from __future__ import annotations
+
+from spacy.tokens import Doc, Token
+
+from ..records import Claim, Event, Mention, Relation
+from . import lexicon as lx
+from .dates import normalize_date
+
+_LOC = {"Location", "Country", "AdministrativeArea", "Settlement"}
+_ORGS = {"Organization", "MilitaryUnit"}
+_APOS = {"'s", "’s", "'", "’"}
+_PRONOUNS = {"he": "Person", "she": "Person", "him": "Person", "her": "Person", "it": "Org", "they": "Org", "its": "Org"}
+
+
+class FactReader:
+    """Reads facts from one Doc; ``mentions`` may grow (demonyms, positions)."""
+
+    def __init__(self, doc: Doc, mentions: list[Mention], sent_index: dict[int, int], kb=None, doc_date=None):
+        self.doc = doc
+        self.mentions = mentions
+        self.sent_index = sent_index
+        self.kb = kb
+        self.doc_date = doc_date
+        self.relations: list[Relation] = []
+        self.events: list[Event] = []
+        self.claims: list[Claim] = []
+        self.tok2m: dict[int, int] = {}
+        self._reindex()
+        self.title_of: dict[int, int] = {}  # title head token -> person mention
+        self.title_tokens: set[int] = set()
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _reindex(self) -> None:
+        self.tok2m.clear()
+        for idx, m in enumerate(self.mentions):
+            if m.source in {"demonym", "title"} and m.type in {"Country", "Position"}:
+                continue
+            span = self.doc.char_span(m.start, m.end, alignment_mode="expand")
+            if span is None:
+                continue
+            for t in span:
+                self.tok2m.setdefault(t.i, idx)
+
+    def _tokens(self, idx: int) -> range:
+        m = self.mentions[idx]
+        span = self.doc.char_span(m.start, m.end, alignment_mode="expand")
+        return range(span.start, span.end)
+
+    def _sent(self, tok: Token) -> int:
+        return self.sent_index[tok.sent.start]
+
+    def _add_mention(self, start_tok: int, end_tok: int, type_: str, name: str, source: str, conf: float) -> int:
+        span = self.doc[start_tok:end_tok]
+        for idx, m in enumerate(self.mentions):
+            if m.start == span.start_char and m.end == span.end_char and m.type == type_ and m.name == name:
+                return idx
+        self.mentions.append(
+            Mention(span.start_char, span.end_char, span.text, type_, self._sent(span[0]), name, source, conf)
+        )
+        return len(self.mentions) - 1
+
+    def _demonym(self, tok: Token) -> int | None:
+        """A Country mention for a demonym or country-abbreviation token ("Ukrainian", "U.S.")."""
+        if self.kb is None or not tok.text[:1].isupper():
+            return None
+        cand = self.kb.demonym(tok.text)
+        if cand is None:
+            return None
+        return self._add_mention(tok.i, tok.i + 1, "Country", cand.label, "demonym", 0.8)
+
+    def _entity_at(self, i: int) -> int | None:
+        idx = self.tok2m.get(i)
+        if idx is not None:
+            return idx
+        return self._demonym(self.doc[i])
+
+    def _rel(self, s: int, prop: str, o: int, conf: float, tok: Token) -> None:
+        if s == o:
+            return
+        r = Relation(s, prop, o, round(conf, 3), self._sent(tok))
+        if r not in self.relations:
+            self.relations.append(r)
+
+    def _person_at(self, tok: Token) -> int | None:
+        """The person a token denotes: a Person mention, a title standing for one, or a pronoun."""
+        idx = self.tok2m.get(tok.i)
+        if idx is not None and self.mentions[idx].type in {"Person"} | _ORGS | _LOC:
+            return idx
+        if tok.i in self.title_of:
+            return self.title_of[tok.i]
+        if tok.lower_ in _PRONOUNS:
+            return self._antecedent(tok)
+        return None
+
+    def _antecedent(self, tok: Token) -> int | None:
+        """The mention a pronoun most likely refers to: a subject of this or the previous sentence, nearest first."""
+        want = _PRONOUNS[tok.lower_]
+        s = self._sent(tok)
+        best, best_key = None, None
+        for idx, m in enumerate(self.mentions):
+            if m.start >= tok.idx or m.sentence < s - 1 or m.source == "demonym" or m.type == "Position":
+                continue
+            if want == "Person":
+                ok = m.type == "Person"
+            elif tok.lower_ == "they":
+                ok = m.type in _ORGS
+            else:
+                ok = m.type in _ORGS | {"Country"}
+            if not ok:
+                continue
+            span = self.doc.char_span(m.start, m.end, alignment_mode="expand")
+            subject = span is not None and span.root.dep_ in {"nsubj", "nsubjpass"}
+            key = (subject, m.start)
+            if best_key is None or key > best_key:
+                best, best_key = idx, key
+        return best
+
+    # -- titles -------------------------------------------------------------------------
+
+    def _title_phrase(self, lo: int, hi: int) -> tuple[int, int, int] | None:
+        """(start, end, head) of a title phrase within [lo, hi), trimmed to where the title starts."""
+        head = None
+        units = self._units(lo, hi)
+        for a, b, text in units:
+            low = text.lower()
+            if low in lx.TITLE_HEADS or low.split("-")[0] in lx.TITLE_HEADS and "-" in low:
+                if a in self.tok2m and self.mentions[self.tok2m[a]].type not in {"Position"}:
+                    continue
+                if head is None or not (low.startswith("chief") and head is not None):
+                    head = a
+        if head is None:
+            return None
+        # the phrase starts at the article or modifier run that leads to the head
+        start = head
+        k = head - 1
+        while k >= lo and (self._title_word(self.doc[k]) or self.doc[k].lower_ in {"the", "a", "an"}):
+            start = k
+            k -= 1
+        return start, hi, head
+
+    def titles(self) -> None:
+        doc = self.doc
+        for idx in [i for i, m in enumerate(self.mentions) if m.type == "Person"]:
+            toks = self._tokens(idx)
+            ps, pe = toks.start, toks.stop
+            # pre-nominal: "Ukrainian President X", "NATO Secretary-General X", "President X"
+            j = self._skip_ranks(ps - 1)
+            te = j + 1
+            k = j
+            while k >= 0 and self._title_word(doc[k]):
+                k -= 1
+            if te - (k + 1) >= 1:
+                self._title(idx, k + 1, te, conf=0.9)
+            # post-nominal apposition: "X, commander of Y,"
+            if pe + 1 < len(doc) and doc[pe].text in {",", "-", "–", "—"}:
+                end = pe + 1
+                while end < len(doc) and doc[end].text not in {",", ";", ".", "(", ")"} and doc[end].pos_ not in {"VERB", "AUX"} and end - pe < 14:
+                    end += 1
+                if end - pe >= 2 and (end >= len(doc) or doc[end].text in {",", ".", ";"} or doc[end].pos_ in {"VERB", "AUX"}):
+                    self._title(idx, pe + 1, end, conf=0.85)
+            # pre-posed apposition: "the governor of the Belgorod region, X"
+            j = self._skip_ranks(ps - 1)
+            if j >= 1 and doc[j].text == ",":
+                start = j
+                while start > 0 and doc[start - 1].text not in {",", ";", ":", "(", "\u201c", '"'} and not (
+                    doc[start - 1].pos_ in {"VERB", "AUX"} and doc[start - 1].dep_ != "amod"
+                ) and not doc[start].is_sent_start and j - start < 14:
+                    start -= 1
+                while start < j and doc[start].pos_ == "ADP" and doc[start].lower_ not in {"of"}:
+                    start += 1
+                if any(self.mentions[self.tok2m[t]].type == "Person" for t in range(start, j) if t in self.tok2m):
+                    continue
+                self._title(idx, start, j, conf=0.85)
+
+    def _skip_ranks(self, j: int) -> int:
+        """Index of the last token before a run of ranks/honorifics ending at j ("General" in "Gen. X")."""
+        doc = self.doc
+        while j >= 0 and doc[j].lower_ in lx.RANKS | lx.HONORIFICS:
+            if j > 0 and doc[j - 1].text == "-" and not doc[j - 1].whitespace_:
+                break  # "Secretary-General": part of a title, not a rank
+            j -= 1
+        return j
+
+    def _units(self, lo: int, hi: int) -> list[tuple[int, int, str]]:
+        """Words of [lo, hi) with hyphenated compounds joined: (start, end, text)."""
+        doc = self.doc
+        out: list[tuple[int, int, str]] = []
+        i = lo
+        while i < hi:
+            j = i + 1
+            while j + 1 < hi and doc[j].text == "-" and not doc[j - 1].whitespace_ and not doc[j].whitespace_:
+                j += 2
+            out.append((i, j, doc[i:j].text))
+            i = j
+        return out
+
+    def _title_word(self, tok: Token) -> bool:
+        low = tok.lower_
+        if tok.i in self.tok2m:
+            return self.mentions[self.tok2m[tok.i]].type != "Person"
+        if low in lx.TITLE_HEADS or low in lx.TITLE_MODIFIERS or tok.text in _APOS:
+            return True
+        if tok.text == "-" and not tok.whitespace_ and tok.i > 0 and not tok.nbor(-1).whitespace_:
+            return True
+        if low in {"in", "of"} and tok.i > 0 and tok.nbor(-1).text == "-":
+            return True
+        return bool(self.kb is not None and tok.text[:1].isupper() and self.kb.demonym(tok.text))
+
+    def _title(self, person: int, lo: int, hi: int, conf: float) -> None:
+        doc = self.doc
+        found = self._title_phrase(lo, hi)
+        if found is None:
+            return
+        lo, hi, head = found
+        while lo < hi and doc[lo].lower_ in {"the", "a", "an", "his", "her", "its"}:
+            lo += 1
+        # entities inside the phrase: after the head (jurisdiction) and before it (owner, nationality)
+        pre, post = [], []
+        i = lo
+        while i < hi:
+            idx = self._entity_at(i)
+            if idx is not None and self.mentions[idx].type != "Person":
+                (pre if i < head else post).append(idx)
+                i = max(i + 1, self._tokens(idx).stop if self.mentions[idx].source != "demonym" else i + 1)
+                continue
+            i += 1
+        # the office's own words: the phrase without entities, articles and possessives
+        ent_toks = {t for idx in pre + post for t in self._tokens(idx)}
+        words: list[str] = []
+        prep = None
+        for a, b, text in self._units(lo, hi):
+            tok = doc[a]
+            if a in ent_toks or text in _APOS or tok.lower_ in {"the", "a", "an"}:
+                continue
+            if a > head and tok.lower_ in {"of", "in", "for", "to", "at"}:
+                prep = prep or tok.lower_
+                continue
+            if a > head and text.lower() not in lx.TITLE_HEADS | lx.TITLE_MODIFIERS:
+                break
+            words.append(text)
+        title = " ".join(words).strip()
+        if not title or not any(w.lower() in lx.TITLE_HEADS or w.lower().split("-")[0] in lx.TITLE_HEADS for w in words):
+            return
+        # "commander of Ukraine's ground forces": the possessor is not the jurisdiction
+        post = [i for i in post if not (self._tokens(i).stop < len(doc) and doc[self._tokens(i).stop].text in _APOS
+                                        and any(j != i for j in post))]
+        juris = post[0] if post else (pre[-1] if pre else None)
+        title = title[0].upper() + title[1:]
+        if juris is not None:
+            jm = self.mentions[juris]
+            label = f"{title} {prep or 'of'} {jm.name}"
+        else:
+            label = title
+        pos = self._add_mention(lo, hi, "Position", label, "title", conf)
+        self.title_of[head] = person
+        self.title_tokens.update(range(lo, hi))
+        tok = doc[head]
+        self._rel(person, "positionHeld", pos, conf, tok)
+        if juris is not None:
+            self._rel(pos, "jurisdiction", juris, conf - 0.05, tok)
+            jt = self.mentions[juris].type
+            if jt == "Organization":
+                self._rel(person, "employer", juris, conf - 0.1, tok)
+            elif jt == "MilitaryUnit":
+                self._rel(person, "militaryBranch", juris, conf - 0.1, tok)
+        nationals = [i for i in pre if self.mentions[i].type == "Country"]
+        if not nationals and juris is not None and self.mentions[juris].type == "Country":
+            nationals = [juris]
+        if tok.lower_ not in {"ambassador", "envoy"}:
+            for c in nationals[:1]:
+                self._rel(person, "citizenship", c, conf - 0.1, tok)
+
+    # -- containment --------------------------------------------------------------------
+
+    def containment(self) -> None:
+        doc = self.doc
+        for idx, m in list(enumerate(self.mentions)):
+            if m.source in {"demonym", "title"}:
+                continue
+            toks = self._tokens(idx)
+            s, e = toks.start, toks.stop
+            # possessive: "Russia's Belgorod region", "Italy's Eni"
+            if e + 1 < len(doc) and doc[e].text in _APOS and m.type in {"Country", "AdministrativeArea"}:
+                inner = self.tok2m.get(e + 1)
+                if inner is not None and inner != idx and self.mentions[inner].type not in {"Person", "Country", "Position"}:
+                    self._contain(inner, idx, 0.85, doc[e])
+            # demonym first word of a unit or body: "Russian Defense Ministry", "Ukrainian Air Force"
+            if m.type in _ORGS and s < len(doc):
+                c = self._demonym(doc[s]) if doc[s].text != m.text else None
+                if c is not None:
+                    self._rel(idx, "country", c, 0.75, doc[s])
+            if m.type in _ORGS and s > 0 and m.source == "phrase":
+                c = self._demonym(doc[s - 1])
+                if c is not None:
+                    self._rel(idx, "country", c, 0.75, doc[s - 1])
+            # "X in (the) (eastern) Y (region)"
+            if m.type == "Settlement" and e + 1 < len(doc) and doc[e].lower_ == "in":
+                k = e + 1
+                while k < len(doc) and (doc[k].lower_ in {"the", "eastern", "western", "northern", "southern", "central", "southeastern", "northeastern", "southwestern", "northwestern"}):
+                    k += 1
+                outer = self.tok2m.get(k)
+                if outer is not None and self.mentions[outer].type in {"Country", "AdministrativeArea"}:
+                    self._contain(idx, outer, 0.7, doc[e])
+            # "X, Y" dateline style: "Kramatorsk, Ukraine"
+            if m.type == "Settlement" and e + 1 < len(doc) and doc[e].text == ",":
+                outer = self.tok2m.get(e + 1)
+                if outer is not None and self.mentions[outer].type == "Country" and self._tokens(outer).stop < len(doc) and doc[self._tokens(outer).stop].text in {",", ".", ";", "\n"}:
+                    self._contain(idx, outer, 0.6, doc[e])
+        # "the (southern) Ukrainian city of X", "the Ukrainian villages of X and Y"
+        for tok in doc:
+            low = tok.lower_.rstrip("s") if tok.lower_.endswith("s") else tok.lower_
+            if low not in lx.SETTLEMENT_NOUNS | lx.AREA_NOUNS and tok.lemma_ not in lx.SETTLEMENT_NOUNS | lx.AREA_NOUNS:
+                continue
+            if tok.i + 1 >= len(doc) or doc[tok.i + 1].lower_ != "of":
+                continue
+            owner = None
+            j = tok.i - 1
+            while j >= 0 and doc[j].pos_ in {"ADJ", "PROPN", "ADV", "VERB", "NUM"} and doc[j].lower_ not in {"of"}:
+                c = self._demonym(doc[j])
+                if c is not None:
+                    owner = c
+                    break
+                j -= 1
+            if owner is None:
+                continue
+            k = tok.i + 2
+            while k < len(doc) and k - tok.i < 30:
+                idx = self.tok2m.get(k)
+                if idx is not None and self.mentions[idx].type in _LOC - {"Country"}:
+                    self._contain(idx, owner, 0.8, tok)
+                    k = self._tokens(idx).stop
+                    if k < len(doc) and doc[k].text in {",", "and"}:
+                        k += 1
+                        if k < len(doc) and doc[k].text == "and":
+                            k += 1
+                        continue
+                break
+
+    def _contain(self, inner: int, outer: int, conf: float, tok: Token) -> None:
+        it, ot = self.mentions[inner].type, self.mentions[outer].type
+        if it == "Country" or inner == outer:
+            return
+        if ot == "Country":
+            self._rel(inner, "country", outer, conf, tok)
+        elif ot in {"AdministrativeArea", "Settlement", "Location"} and it in _LOC | _ORGS:
+            self._rel(inner, "locatedIn", outer, conf, tok)
+
+    # -- events -------------------------------------------------------------------------
+
+    def _clause_verb(self, tok: Token) -> Token | None:
+        t = tok
+        for _ in range(6):
+            if t.pos_ in {"VERB", "AUX"}:
+                return t
+            if t.head is t:
+                return None
+            t = t.head
+        return None
+
+    def _subjects(self, verb: Token) -> list[int]:
+        out = []
+        for child in verb.children:
+            if child.dep_ in {"nsubj", "nsubjpass", "agent"}:
+                heads = [child] + [c for c in child.conjuncts]
+                for h in heads:
+                    if h.dep_ == "agent":
+                        h = next((c for c in h.children if c.dep_ == "pobj"), h)
+                    p = self._person_at(h)
+                    if p is not None and self.mentions[p].type in {"Person"} | _ORGS | {"Country"}:
+                        out.append(p)
+        if not out and verb.dep_ in {"xcomp", "conj"} and verb.head is not verb:
+            inherited = self._subjects(verb.head)
+            return [p for p, c in zip(inherited, inherited) if True] if not any(
+                ch.dep_ in {"nsubj", "expl"} and ch.lower_ == "it" for ch in verb.head.children) else []
+        return out
+
+    def _date(self, root: Token) -> tuple[str | None, str | None]:
+        for t in sorted(self._phrase_tokens(root), key=lambda t: t.i):
+            if t.ent_type_ == "DATE" and t.ent_iob_ == "B":
+                ent = next(e for e in self.doc.ents if e.start == t.i)
+                return normalize_date(ent.text, self.doc_date), ent.text
+        return None, None
+
+    _CLAUSES = frozenset({"advcl", "ccomp", "xcomp", "relcl", "acl", "conj", "parataxis", "csubj", "nsubj", "nsubjpass"})
+
+    def _phrase_tokens(self, root: Token):
+        """Tokens of root's own phrase: its subtree without embedded clauses and subjects."""
+        stack = [root]
+        while stack:
+            t = stack.pop()
+            yield t
+            stack.extend(c for c in t.children if c.dep_ not in self._CLAUSES)
+
+    def _places(self, root: Token, exclude: set[int]) -> list[int]:
+        out = []
+        for t in sorted(self._phrase_tokens(root), key=lambda t: t.i):
+            if t.i in exclude or t.i in self.title_tokens:
+                continue
+            idx = self.tok2m.get(t.i)
+            if idx is None or self.mentions[idx].type not in _LOC or idx in out:
+                continue
+            anc = [a for a in t.ancestors if a.dep_ == "prep"][:1]
+            if anc and anc[0].lower_ in {"in", "into", "on", "at", "near", "around", "across", "inside", "outside", "of", "to"}:
+                out.append(idx)
+        return out
+
+    def _negated(self, tok: Token) -> bool:
+        return any(c.dep_ == "neg" or (c.dep_ == "det" and c.lower_ == "no") for c in tok.children)
+
+    def events_(self) -> None:
+        doc = self.doc
+        for tok in doc:
+            lemma = tok.lemma_.lower()
+            cls = lx.EVENT_TRIGGERS.get(lemma)
+            if cls is None or tok.pos_ not in {"NOUN", "VERB"} or self._negated(tok):
+                continue
+            if cls == "Call" and tok.pos_ != "NOUN":
+                continue
+            if tok.pos_ == "VERB" and cls in {"Meeting"} and lemma == "talk":
+                continue
+            participants: list[int] = []
+            root = tok
+            if tok.pos_ == "VERB":
+                participants += self._subjects(tok)
+                for c in tok.children:
+                    if c.dep_ == "dobj":
+                        p = self._person_at(c)
+                        if p is not None and self.mentions[p].type not in _LOC:
+                            participants.append(p)
+            else:
+                for c in tok.children:
+                    if c.dep_ in {"poss", "amod", "compound"}:
+                        p = self._person_at(c) if c.lower_ not in _PRONOUNS else self._antecedent(c)
+                        if p is None:
+                            p = self._demonym(c)
+                        if p is not None and self.mentions[p].type not in {"Position"}:
+                            participants.append(p)
+                    if c.dep_ == "prep" and c.lower_ in {"with", "between", "by", "of"}:
+                        for o in c.children:
+                            for h in [o, *o.conjuncts]:
+                                p = self._person_at(h)
+                                if p is not None and self.mentions[p].type in {"Person"} | _ORGS | {"Country"}:
+                                    participants.append(p)
+                verb = self._clause_verb(tok)
+                if verb is not None and tok.dep_ in {"dobj", "pobj"}:
+                    participants += self._subjects(verb)
+                    root = tok
+            places = [p for p in self._places(root, set()) if p not in participants]
+            date, date_text = self._date(self._clause_verb(tok) or tok)
+            participants = list(dict.fromkeys(participants))
+            definite = any(c.dep_ == "det" and c.lower_ in {"the", "this", "that"} for c in tok.children)
+            if definite and tok.pos_ == "NOUN":
+                prev = next((k for k in range(len(self.events) - 1, -1, -1) if self.events[k].type == cls), None)
+                if prev is not None:
+                    e = self.events[prev]
+                    self.events[prev] = Event(
+                        e.type, e.trigger_start, e.trigger_end, e.trigger, e.sentence,
+                        tuple(dict.fromkeys(e.participants + tuple(participants))),
+                        tuple(dict.fromkeys(e.places + tuple(places))),
+                        e.date or date, e.date_text or date_text, e.confidence, e.claim,
+                    )
+                    continue
+            if not places and tok.pos_ == "NOUN":
+                places = self._sentence_places(tok)
+            if not participants and not places and tok.pos_ == "VERB":
+                continue
+            self.events.append(
+                Event(cls, tok.idx, tok.idx + len(tok), tok.text, self._sent(tok), tuple(participants), tuple(places),
+                      date, date_text, 0.75 if participants else 0.6)
+            )
+
+    def _merge_events(self, events: list[Event]) -> list[Event]:
+        """One event per class and participant set: "visited the front" and "traveled to the front"."""
+        out: list[Event] = []
+        for e in events:
+            same = next((k for k, o in enumerate(out) if o.type == e.type and e.participants and o.participants
+                         and set(self._entity_names(e.participants)) & set(self._entity_names(o.participants))
+                         and (o.date is None or e.date is None or o.date == e.date) and o.claim == e.claim), None)
+            if same is None:
+                out.append(e)
+                continue
+            o = out[same]
+            out[same] = Event(o.type, o.trigger_start, o.trigger_end, o.trigger, o.sentence,
+                              tuple(dict.fromkeys(o.participants + e.participants)), tuple(dict.fromkeys(o.places + e.places)),
+                              o.date or e.date, o.date_text or e.date_text, max(o.confidence, e.confidence), o.claim)
+        return out
+
+    def _entity_names(self, idxs) -> list[str]:
+        names = {self.mentions[i].name.split()[-1].lower() for i in idxs}
+        return sorted(names)
+
+    def _sentence_places(self, tok: Token) -> list[int]:
+        """Places of a sentence that no other event of it claims (a fallback for nominal triggers)."""
+        sent = tok.sent
+        claimed = set()
+        for t in sent:
+            if t.i != tok.i and t.lemma_.lower() in lx.EVENT_TRIGGERS and t.pos_ == "VERB":
+                claimed |= {x.i for x in self._phrase_tokens(t)}
+        out = []
+        for t in sent:
+            if t.i in claimed or t.i in self.title_tokens:
+                continue
+            idx = self.tok2m.get(t.i)
+            if idx is not None and self.mentions[idx].type in _LOC - {"Country"} and idx not in out:
+                prep = [a for a in t.ancestors if a.dep_ == "prep"][:1]
+                if prep and prep[0].lower_ in {"in", "around", "near", "into", "inside"}:
+                    out.append(idx)
+        return out
+
+    # -- claims -------------------------------------------------------------------------
+
+    def claims_(self) -> None:
+        doc = self.doc
+        for tok in doc:
+            stance = lx.CLAIM_VERBS.get(tok.lemma_.lower())
+            if stance is None or tok.pos_ != "VERB" or self._negated(tok):
+                continue
+            claimants = self._subjects(tok)
+            if not claimants:
+                continue
+            content = [c for c in tok.children if c.dep_ in {"ccomp", "dobj"} and c.lower_ not in _PRONOUNS]
+            if content:
+                lo = min(c.left_edge.i for c in content)
+                hi = max(c.right_edge.i for c in content) + 1
+            else:
+                # a quotation: the sentence minus the attribution
+                sent = tok.sent
+                lo, hi = sent.start, sent.end
+                if not any(t.text in {"\u201c", "\u201d", '"'} for t in sent):
+                    continue
+            channel = None
+            for c in tok.children:
+                if c.dep_ == "prep" and c.lower_ in {"on", "in", "via", "to"}:
+                    words = [t for t in c.subtree]
+                    if any(t.lower_ in lx.CHANNELS or t.lemma_ in lx.CHANNELS for t in words):
+                        channel = doc[words[0].i + 1 : words[-1].i + 1].text
+                        if channel.lower().startswith(("a ", "an ", "the ")):
+                            channel = channel.split(" ", 1)[1]
+                if c.dep_ == "dobj" and c.lower_ in {"reporters", "journalists"} and tok.lemma_ == "tell":
+                    channel = doc[tok.i : c.right_edge.i + 1].text
+                    lo, hi = tok.sent.start, tok.sent.end
+            date, _ = self._date(tok)
+            start, end = doc[lo].idx, doc[hi - 1].idx + len(doc[hi - 1])
+            about = tuple(dict.fromkeys(self.tok2m[t] for t in range(lo, hi) if t in self.tok2m and self.tok2m[t] not in claimants))
+            for c in claimants[:1]:
+                self.claims.append(Claim(c, tok.text, stance, self._sent(tok), start, end, channel, date, about, 0.75))
+            # "rejected claims by the Kremlin that ...": the reported claim is a claim of its own
+            for c in content:
+                if c.lemma_ in {"claim", "allegation", "assertion", "statement"}:
+                    agent = next((g for p in c.children if p.dep_ == "prep" and p.lower_ in {"by", "from"} for g in p.children if g.dep_ == "pobj"), None)
+                    if agent is not None:
+                        who = self._person_at(agent)
+                        if who is not None:
+                            sub = [x for x in c.children if x.dep_ in {"acl", "ccomp", "relcl"}]
+                            if sub:
+                                a, b = sub[0].left_edge.i, sub[0].right_edge.i + 1
+                                self.claims.append(Claim(who, c.text, "asserts", self._sent(c), doc[a].idx,
+                                                         doc[b - 1].idx + len(doc[b - 1]), None, None,
+                                                         tuple(dict.fromkeys(self.tok2m[t] for t in range(a, b) if t in self.tok2m)), 0.7))
+
+    def attach_to_claims(self) -> None:
+        """Facts whose words lie inside a claim's content are reported by it, not asserted."""
+        if not self.claims:
+            return
+        for k, r in enumerate(self.relations):
+            ms, mo = self.mentions[r.subject], self.mentions[r.object]
+            for ci, c in enumerate(self.claims):
+                if c.content_start <= min(ms.start, mo.start) and max(ms.end, mo.end) <= c.content_end and r.property not in {"positionHeld", "jurisdiction", "citizenship", "employer", "militaryBranch"}:
+                    self.relations[k] = Relation(r.subject, r.property, r.object, r.confidence, r.sentence, ci)
+                    break
+        for k, e in enumerate(self.events):
+            for ci, c in enumerate(self.claims):
+                if c.content_start <= e.trigger_start < c.content_end:
+                    self.events[k] = Event(e.type, e.trigger_start, e.trigger_end, e.trigger, e.sentence, e.participants,
+                                           e.places, e.date, e.date_text, e.confidence, ci)
+                    break
+
+    def run(self) -> None:
+        self.titles()
+        self._reindex()
+        self.containment()
+        self.events_()
+        self.events = self._merge_events([e for e in self.events if e.participants or e.places])
+        self.claims_()
+        self.attach_to_claims()

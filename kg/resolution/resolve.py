@@ -1,0 +1,162 @@
+"""Grouping a document's mentions into entities.
+
+Within a document: the same normalized name is the same entity; a surname
+alone ("Zelenskiy") is the person named in full elsewhere; an acronym is the
+name it was defined for; transliteration variants share a key; a unit's
+mentions that differ only by nationality or head noun ("Ukrainian marines",
+"Marine Corps") are one unit. The type of an entity is the weighted vote of
+its mentions' evidence.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+
+from ..extraction import lexicon as lx
+from ..records import Entity, Extraction, Resolution
+
+#: Weight of a mention's type by what produced it.
+SOURCE_WEIGHT = {"kb": 3.0, "context": 3.0, "title": 2.5, "rule": 2.0, "phrase": 2.0, "acronym": 2.0,
+                 "demonym": 2.0, "ner": 1.0}
+_FAMILY = {"Person": "Person", "Organization": "Org", "MilitaryUnit": "Org", "Location": "Loc", "Country": "Loc",
+           "AdministrativeArea": "Loc", "Settlement": "Loc", "Position": "Position"}
+_UNIT_GENERIC = {"corps", "force", "forces", "troops", "unit", "units", "of", "the", "and"}
+
+
+def name_key(name: str, translit=None) -> str:
+    """A key under which spellings of one name meet.
+
+    >>> name_key("The Russian Defense Ministry’s")
+    'russian defense ministry'
+    >>> name_key("U.S.")
+    'us'
+    """
+    s = unicodedata.normalize("NFKD", name)
+    s = "".join(c for c in s if not unicodedata.combining(c)).casefold()
+    s = re.sub(r"['’`]s\b", "", s)
+    s = s.replace(".", "")
+    s = re.sub(r"[^\w]+", " ", s).strip()
+    s = re.sub(r"^(the|a|an) ", "", s)
+    if translit is not None:
+        s = translit(s)
+    return s
+
+
+def _unit_key(name: str, is_demonym) -> str:
+    words = [w for w in re.findall(r"[\w-]+", name.casefold()) if w not in _UNIT_GENERIC and not is_demonym(w)]
+    return " ".join(w[:-1] if w.endswith("s") and len(w) > 4 else w for w in words)
+
+
+def _is_proper(text: str) -> bool:
+    words = [w for w in text.split() if w[:1].isalpha() and w.lower() not in {"of", "the", "and", "for"}]
+    return bool(words) and all(w[:1].isupper() for w in words)
+
+
+def resolve(extraction: Extraction, kb=None) -> Resolution:
+    """Group the mentions of one document into entities.
+
+    Args:
+        extraction: what the extraction stage read from the document.
+        kb: the knowledge base, for transliteration keys and demonyms (optional).
+    """
+    mentions = extraction.mentions
+    translit = getattr(kb, "translit_key", None)
+    is_demonym = (lambda w: kb.demonym(w.capitalize()) is not None) if kb is not None else (lambda w: False)
+
+    parent = list(range(len(mentions)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a: int, b: int) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    by_key: dict[tuple[str, str], int] = {}
+    for i, m in enumerate(mentions):
+        fam = "Position" if m.type == "Position" else "Entity"
+        for key in {name_key(m.name), name_key(m.name, translit)}:
+            if not key:
+                continue
+            if (fam, key) in by_key:
+                union(by_key[(fam, key)], i)
+            else:
+                by_key[(fam, key)] = i
+
+    # "Belgorod" where the document also says "the Belgorod region": the region
+    for i, m in enumerate(mentions):
+        if _FAMILY.get(m.type) in {"Loc", "Org"} and m.type != "Country":
+            key = name_key(m.name)
+            for noun in lx.AREA_NOUNS:
+                j = by_key.get(("Entity", f"{key} {noun}"))
+                if j is not None and _FAMILY.get(mentions[j].type) == "Loc":
+                    union(j, i)
+                    break
+
+    # surnames: a one-word mention equal to the last word of a person's full name
+    full_names: dict[str, set[int]] = defaultdict(set)
+    for i, m in enumerate(mentions):
+        words = name_key(m.name).split()
+        if m.type == "Person" and len(words) >= 2:
+            full_names[words[-1]].add(find(i))
+            if translit is not None:
+                full_names[translit(words[-1])].add(find(i))
+    retype: dict[int, str] = {}
+    for i, m in enumerate(mentions):
+        words = name_key(m.name).split()
+        if len(words) == 1 and m.type != "Position" and m.source != "demonym":
+            roots = {find(r) for r in full_names.get(words[0], set()) | full_names.get(name_key(words[0], translit), set())}
+            if len(roots) == 1:
+                root = roots.pop()
+                union(root, i)
+                retype[i] = "Person"
+
+    # units that differ only by nationality or a generic head: "Ukrainian marines" / "Marine Corps"
+    units: dict[str, int] = {}
+    for i, m in enumerate(mentions):
+        if m.type == "MilitaryUnit":
+            key = _unit_key(m.name, is_demonym)
+            if key:
+                if key in units:
+                    union(units[key], i)
+                else:
+                    units[key] = i
+
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(mentions)):
+        groups[find(i)].append(i)
+
+    entities: list[Entity] = []
+    mention_entity: list[str | None] = [None] * len(mentions)
+    for n, (root, members) in enumerate(sorted(groups.items())):
+        votes: dict[str, float] = defaultdict(float)
+        for i in members:
+            t = retype.get(i, mentions[i].type)
+            votes[t] += SOURCE_WEIGHT.get(mentions[i].source, 1.0) * (3.0 if i in retype else 1.0)
+        type_ = max(sorted(votes), key=lambda t: votes[t])
+        # a more specific class of the same family wins over the generic one it refines
+        if type_ == "Organization" and votes.get("MilitaryUnit", 0) >= 2.0:
+            type_ = "MilitaryUnit"
+        if type_ == "Location":
+            specific = [t for t in ("Country", "AdministrativeArea", "Settlement") if votes.get(t)]
+            if specific:
+                type_ = max(specific, key=lambda t: votes[t])
+        names = [mentions[i].name for i in members if mentions[i].source != "demonym"]
+        surfaces = [mentions[i].text for i in members if mentions[i].source not in {"demonym"}]
+        if not names:  # only demonyms: the country they imply
+            names = [mentions[members[0]].name]
+        proper = [x for x in names if _is_proper(x) and not x.isupper()] or names
+        label = max(proper, key=lambda x: (len(x.split()) if type_ == "Person" else 0, len(x), x))
+        label = re.sub(r"^(the|The) ", "", label)
+        aliases = sorted({re.sub(r"^(the|The) ", "", s) for s in surfaces + names} - {label})
+        key = f"e{n}"
+        entities.append(Entity(key=key, type=type_, name=label, aliases=tuple(aliases), mentions=tuple(members)))
+        for i in members:
+            mention_entity[i] = key
+    return Resolution(extraction=extraction, entities=tuple(entities), mention_entity=tuple(mention_entity))
