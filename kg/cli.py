@@ -26,8 +26,15 @@ StoreOpt = typer.Option(DEFAULT_STORE, "--store", help="Embedded store folder (p
 KbOpt = typer.Option(DEFAULT_KB, "--kb", help="Compiled knowledge base (kg kb build).")
 
 
+def _say_error(message: object) -> None:
+    """One line on stderr, never wrapped, whatever the terminal width."""
+    text = " ".join(str(message).split())
+    err.print("[red]error:[/red] ", end="", highlight=False)
+    err.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
+    _say_error(message)
     raise typer.Exit(code)
 
 
@@ -221,13 +228,13 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except ValidationFailed as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False)
+        _say_error(e)
         sys.exit(1)
     except KGError as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False)
+        _say_error(e)
         sys.exit(2)
     except SyntaxError as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False)
+        _say_error(e)
         sys.exit(2)
     except typer.Exit as e:
         sys.exit(e.exit_code)

@@ -215,6 +215,25 @@ class MentionFinder:
             if 2 <= end - start <= 4 and nxt is not None:
                 self._add(start, end, "Person", "title", weight=2.5)
 
+    def from_title_prefix(self, heads: frozenset[str]) -> None:
+        """ "President Ilona Vardanyan", "General Jan Novak": capitalized names right after a title or rank."""
+        doc = self.doc
+        for tok in doc:
+            low = tok.lower_
+            if low not in heads and low not in lx.RANKS and low.split("-")[-1] not in heads:
+                continue
+            start = tok.i + 1
+            skip = lx.RANKS | lx.HONORIFICS | lx.TITLE_MODIFIERS | heads
+            while start < len(doc) and (doc[start].lower_ in skip or doc[start].text == "-"):
+                start += 1
+            if start > tok.i + 1 and doc[start - 1].lower_ not in skip | {"-"}:
+                continue
+            end = start
+            while end < len(doc) and end - start < 4 and doc[end].pos_ == "PROPN" and doc[end].is_alpha and doc[end].text[:1].isupper() and not doc[end].is_sent_start:
+                end += 1
+            if end - start >= 2 and not any(doc[k].ent_type_.startswith(RULER_PREFIX) for k in range(start, end)):
+                self._add(start, end, "Person", "title", weight=1.5)
+
     # -- assembly ------------------------------------------------------------------------
 
     def _add(self, start: int, end: int, type_: str, source: str, *, name=None, qid=None, weight=1.0) -> None:
@@ -240,7 +259,7 @@ class MentionFinder:
             return False
         if d.source == "ner" and any(h.start <= d.start < h.end for h in self.headlines):
             return False
-        if d.source in {"ner"} and self.kb is not None and d.type != "Person" and self.kb.demonym(text):
+        if d.source in {"ner"} and self.kb is not None and (d.type != "Person" or len(span) == 1) and self.kb.demonym(text):
             return False
         if len(span) == 1 and d.source == "ner" and span[0].lower_ in lx.TITLE_HEADS | lx.RANKS | lx.TITLE_MODIFIERS:
             return False
@@ -289,6 +308,7 @@ class MentionFinder:
         self.from_head_nouns()
         self.from_phrases()
         self.from_title_appositions(title_heads)
+        self.from_title_prefix(title_heads)
         self.from_acronyms()
         kept = self.resolve_overlaps()
         for d in kept:

@@ -1,0 +1,89 @@
+"""Extraction rules on hand-made sentences: general patterns, names the rules have never seen."""
+
+from __future__ import annotations
+
+
+def _entities(res):
+    return {e.name: e for e in res.entities}
+
+
+def _relations(res):
+    ex = res.extraction
+    name = {e.key: e.name for e in res.entities}
+    return {
+        (name[res.mention_entity[r.subject]], r.property, name[res.mention_entity[r.object]])
+        for r in ex.relations
+        if r.claim is None
+    }
+
+
+def test_extraction_title_before_name_gives_position_and_citizenship(extract):
+    res = extract("Moldovan President Ilona Vardanyan met farmers on Monday.")
+    rels = _relations(res)
+    assert ("Ilona Vardanyan", "positionHeld", "President of Moldova") in rels
+    assert ("Ilona Vardanyan", "citizenship", "Moldova") in rels
+    assert _entities(res)["President of Moldova"].type == "Position"
+
+
+def test_extraction_apposition_title_after_name(extract):
+    res = extract("Tomas Reinholt, commander of Estonia's ground forces, said the drills went well.")
+    ents = _entities(res)
+    assert ents["Tomas Reinholt"].type == "Person"
+    positions = [e.name for e in res.entities if e.type == "Position"]
+    assert any(p.lower().startswith("commander of estonia") for p in positions), positions
+
+
+def test_extraction_title_before_apposed_name(extract):
+    res = extract("The mayor of the town, Petra Kolarova, said the bridge would reopen.")
+    rels = _relations(res)
+    assert any(s == "Petra Kolarova" and p == "positionHeld" for s, p, _ in rels), rels
+
+
+def test_extraction_unit_head_noun_and_acronym(extract):
+    res = extract("The Baltic Volunteer Brigade (BVB) crossed the river. The BVB said it would stay.")
+    ents = _entities(res)
+    unit = ents["Baltic Volunteer Brigade"]
+    assert unit.type == "MilitaryUnit"
+    assert "BVB" in unit.aliases
+
+
+def test_extraction_surname_resolves_to_full_name(extract):
+    res = extract("Marek Dvorsky arrived in Prague. Later, Dvorsky spoke to reporters.")
+    people = [e for e in res.entities if e.type == "Person"]
+    assert len(people) == 1 and people[0].name == "Marek Dvorsky"
+    assert "Dvorsky" in people[0].aliases
+
+
+def test_extraction_city_of_gives_settlement_and_country(extract):
+    res = extract("Fighting continued near the eastern Ukrainian town of Zorivka on Tuesday.")
+    ents = _entities(res)
+    assert ents["Zorivka"].type == "Settlement"
+    assert ("Zorivka", "country", "Ukraine") in _relations(res)
+
+
+def test_extraction_footer_and_headline_noise_dropped(extract):
+    text = (
+        "Talks Stall As Envoys Leave Vienna Early\n\n"
+        "Negotiators from Austria and Hungary met in Vienna on Monday.\n\n"
+        "Check Also\n\nHow Big Powers Learn to Compete Strategically\n"
+    )
+    names = {e.name for e in _entities(extract(text)).values()}
+    assert "Compete Strategically" not in names
+    assert not any("Talks Stall" in n for n in names)
+
+
+def test_extraction_claim_with_stance_and_channel(extract):
+    res = extract("The Defense Ministry of Ruritania denied the report on Telegram. Petra Novak said on Telegram that talks were over.")
+    claims = res.extraction.claims
+    assert {c.stance for c in claims} == {"asserts", "denies"}
+    assert any(c.channel == "Telegram" for c in claims)
+
+
+def test_extraction_event_with_participants_place_and_date(extract):
+    res = extract("Jan Horak visited troops in the eastern Donetsk region on May 3.", date="2024-05-06")
+    ev = [e for e in res.extraction.events if e.type == "Visit"]
+    assert ev, res.extraction.events
+    mentions = res.extraction.mentions
+    assert {mentions[i].name for i in ev[0].participants} == {"Jan Horak"}
+    assert ev[0].date == "2024-05-03"
+    assert {res.mention_entity[i] for i in ev[0].places}
