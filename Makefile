@@ -21,6 +21,7 @@ kb: $(STAMP)
 	$(BIN)/kg kb build
 
 run: $(STAMP)
+	@mkdir -p out
 	$(BIN)/kg build seeds --store .kg/store -o out/seed.trig --replace
 	@for q in queries/*.rq; do \
 		case "$$q" in *federated*) continue;; esac; \

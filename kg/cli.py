@@ -77,7 +77,8 @@ def build(
         format_for(output, format)
     with Store.open(store) as st, Pipeline(model, kb, threshold=threshold) as pipe:
         if replace:
-            st.clear()
+            for doc_id in st.documents():
+                st.replace_document(doc_id, [])
         progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                             console=err, disable=quiet, transient=True)
         with progress:

@@ -146,7 +146,7 @@ class MentionFinder:
                     owner = self._owner(i, n)
                     if owner is None:
                         continue
-                    name = doc[owner : i + n].text if owner < i else None
+                    name = doc[owner : i + n].text.replace("\u2019", "'") if owner < i else None
                     self._add(i, i + n, type_, "phrase", name=name, weight=2.0)
 
     def _owner(self, i: int, n: int) -> int | None:

@@ -1,0 +1,201 @@
+"""Write and read RDF files in every format kg supports.
+
+Output is deterministic, so two builds of the same input give the same bytes:
+quads are deduplicated, blank nodes get canonical (RDFC-1.0) labels, statements
+are sorted by graph, subject, predicate and object, and Turtle, TriG and
+RDF/XML bind the fixed prefixes of :data:`kg.vocab.PREFIXES`. Triple-only
+formats (Turtle, N-Triples, RDF/XML) get the union of all graphs.
+
+Files are written atomically: a temporary file in the same folder is filled,
+synced and renamed over the target, so a reader never sees a partial file.
+Parsing never resolves XML external entities nor fetches remote JSON-LD
+contexts (pyoxigraph refuses both).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NamedTuple
+
+import pyoxigraph as ox
+
+from kg.errors import ExportError
+from kg.vocab import PREFIXES
+
+log = logging.getLogger(__name__)
+
+# pyoxigraph repeats the position in the message: "Parser error at line 2 between columns 6 and 9: ..."
+_POSITION_PREFIX = re.compile(r"^Parser error at line [^:]*: ")
+
+
+class FormatSpec(NamedTuple):
+    """How one RDF format is written: pyoxigraph's format and the file extensions."""
+
+    rdf_format: ox.RdfFormat
+    extensions: tuple[str, ...]
+
+
+#: Format name -> pyoxigraph format and file extensions (the first is the usual one).
+FORMATS: dict[str, FormatSpec] = {
+    "turtle": FormatSpec(ox.RdfFormat.TURTLE, (".ttl",)),
+    "ntriples": FormatSpec(ox.RdfFormat.N_TRIPLES, (".nt",)),
+    "nquads": FormatSpec(ox.RdfFormat.N_QUADS, (".nq",)),
+    "trig": FormatSpec(ox.RdfFormat.TRIG, (".trig",)),
+    "jsonld": FormatSpec(ox.RdfFormat.JSON_LD, (".jsonld",)),
+    "rdfxml": FormatSpec(ox.RdfFormat.RDF_XML, (".rdf", ".owl", ".xml")),
+}
+
+# A format may be named by its name or by one of its extensions ("ttl", ".ttl").
+_ALIASES = {
+    alias: name
+    for name, spec in FORMATS.items()
+    for alias in (name, *spec.extensions, *(ext.lstrip(".") for ext in spec.extensions))
+}
+
+
+def format_for(path: str | os.PathLike[str], format: str | None = None) -> str:
+    """The name of the RDF format to use for ``path``: ``format`` if given, else from the extension.
+
+    Args:
+        path: The file to write or read.
+        format: A format name (``"turtle"``) or extension (``"ttl"``), case-insensitive.
+
+    Raises:
+        ExportError: The format or extension is not one kg knows; the message lists the choices.
+
+    >>> format_for("out/graph.ttl"), format_for("graph.owl"), format_for("x.txt", "NQ")
+    ('turtle', 'rdfxml', 'nquads')
+    """
+    if format is not None:
+        name = _ALIASES.get(format.lower())
+        if name is None:
+            raise ExportError(f"unknown RDF format {format!r}; choose one of {', '.join(FORMATS)}")
+        return name
+    suffix = Path(path).suffix.lower()
+    name = _ALIASES.get(suffix) if suffix else None
+    if name is None:
+        extensions = ", ".join(ext for spec in FORMATS.values() for ext in spec.extensions)
+        raise ExportError(
+            f"cannot tell the RDF format of {os.fspath(path)!r} from its extension; "
+            f"name the file with one of {extensions} or give a format ({', '.join(FORMATS)})"
+        )
+    return name
+
+
+def _sort_key(quad: ox.Quad) -> tuple[str, str, str, str]:
+    graph = "" if isinstance(quad.graph_name, ox.DefaultGraph) else str(quad.graph_name)
+    return graph, str(quad.subject), str(quad.predicate), str(quad.object)
+
+
+def _canonical(quads: Iterable[ox.Quad | ox.Triple], *, dataset: bool) -> list[ox.Quad]:
+    """Deduplicated, sorted quads with canonical blank node labels (all in the default graph unless ``dataset``)."""
+    data = ox.Dataset(
+        q if dataset and isinstance(q, ox.Quad) else ox.Quad(q.subject, q.predicate, q.object) for q in quads
+    )
+    if any(isinstance(t, ox.BlankNode) for q in data for t in (q.subject, q.object, q.graph_name)):
+        data.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return sorted(data, key=_sort_key)
+
+
+def write_quads(
+    quads: Iterable[ox.Quad | ox.Triple], path: str | os.PathLike[str], *, format: str | None = None
+) -> int:
+    """Write quads to ``path`` atomically and deterministically; return how many statements were written.
+
+    Triple-only formats (Turtle, N-Triples, RDF/XML) receive the union of all
+    graphs; the count is of distinct statements after that merge.
+
+    Args:
+        quads: Quads (or triples, which go to the default graph), e.g. a pyoxigraph ``Store``.
+        path: The file to write; its folder must exist. An existing file is replaced.
+        format: A format name or extension; by default taken from ``path``'s extension.
+
+    Raises:
+        ExportError: Unknown format, missing or unwritable folder, or data the format cannot express.
+            The target is left untouched.
+
+    >>> import tempfile
+    >>> q = ox.Quad(ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"), ox.Literal("o"))
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     write_quads([q, q], f"{tmp}/g.nt"), Path(f"{tmp}/g.nt").read_text()
+    (1, '<http://example.org/s> <http://example.org/p> "o" .\\n')
+    """
+    name = format_for(path, format)
+    path = Path(path)
+    folder = path.parent
+    if not folder.is_dir():
+        raise ExportError(f"cannot write {path}: folder {folder} does not exist; create it first")
+    rdf_format = FORMATS[name].rdf_format
+    data = _canonical(quads, dataset=rdf_format.supports_datasets)
+    items = data if rdf_format.supports_datasets else [q.triple for q in data]
+    tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror} in folder {folder}") from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            ox.serialize(items, out, rdf_format, prefixes=PREFIXES)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except (OSError, ValueError, TypeError) as exc:
+        tmp.unlink(missing_ok=True)
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+        raise ExportError(f"cannot write {path} as {name}: {detail}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_folder(folder)
+    log.info("wrote %d statements to %s (%s)", len(items), path, name)
+    return len(items)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename durable (best effort: some filesystems refuse to sync a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def read_rdf(path: str | os.PathLike[str], *, format: str | None = None) -> ox.Store:
+    """Load an RDF file into a new in-memory pyoxigraph store, e.g. to query it.
+
+    Triple formats load into the default graph; relative IRIs resolve against
+    the file's ``file:`` URI.
+
+    Raises:
+        ExportError: Unknown format, unreadable file, or a syntax error (``FILE:LINE:COL: message``).
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = Path(f"{tmp}/g.ttl").write_text('<http://example.org/s> <http://example.org/p> "o" .')
+    ...     len(read_rdf(f"{tmp}/g.ttl"))
+    1
+    """
+    name = format_for(path, format)
+    store = ox.Store()
+    try:
+        store.load(path=os.fspath(path), format=FORMATS[name].rdf_format, base_iri=Path(path).resolve().as_uri())
+    except SyntaxError as exc:
+        where = "".join(f":{n}" for n in (exc.lineno, exc.offset) if n)
+        detail = _POSITION_PREFIX.sub("", exc.msg.splitlines()[0])
+        raise ExportError(f"{os.fspath(path)}{where}: {detail}") from None
+    except FileNotFoundError:
+        raise ExportError(f"cannot read {os.fspath(path)}: no such file") from None
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"cannot read {os.fspath(path)} as {name}: {str(exc).splitlines()[0]}") from None
+    log.debug("read %d quads from %s", len(store), path)
+    return store

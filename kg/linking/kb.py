@@ -1,0 +1,443 @@
+"""The offline knowledge base: one SQLite file of Wikidata items, their names and priors.
+
+Built once from ``data/kb-sources`` (:func:`build_default`, ``kg kb build``) and opened
+read-only by the linker (:meth:`KnowledgeBase.open`). Every name is stored with two
+keys, :func:`normalize` and :func:`translit_key`; an FTS5 trigram index over the
+normalized keys serves a bounded fuzzy fallback. See
+``docs/decisions/2026-11-25-knowledge-base-sqlite.md``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import re
+import sqlite3
+import time
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import astuple, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from kg.errors import LinkingError
+from kg.linking.sources import KB_TYPES, SOURCE_FILES, KBEntry, merge, normalize, read_all, translit_key
+from kg.paths import DEFAULT_KB, KB_SOURCES_DIR
+from kg.records import Candidate
+
+__all__ = ["KBRecord", "KnowledgeBase", "build_default", "normalize", "translit_key"]
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+#: Attribution recorded in the default KB (a derived database of dr5hn's, ODbL 1.0).
+NOTICE = (
+    "Contains information from countries-states-cities-database (dr5hn), made available under the "
+    "Open Database License (ODbL) 1.0; Natural Earth (public domain); Wikidata (CC0). See data/kb-sources/README.md."
+)
+_BATCH = 5000
+_FIX = "run `kg kb build`"
+
+_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE entities(
+    qid TEXT PRIMARY KEY, label TEXT NOT NULL, type TEXT NOT NULL, description TEXT NOT NULL,
+    prior REAL NOT NULL, country TEXT, located_in TEXT, capital_of TEXT, sources TEXT NOT NULL
+) WITHOUT ROWID;
+-- one row per (name, item, kind); kind is label, alias or demonym; rank orders names of one item
+CREATE TABLE names(
+    name TEXT NOT NULL, norm TEXT NOT NULL, translit TEXT NOT NULL,
+    qid TEXT NOT NULL, kind TEXT NOT NULL, rank INTEGER NOT NULL
+);
+CREATE VIRTUAL TABLE grams USING fts5(norm, tokenize='trigram', detail='none');
+"""
+_INDEXES = """
+CREATE INDEX names_name ON names(name);
+CREATE INDEX names_norm ON names(norm);
+CREATE INDEX names_translit ON names(translit);
+CREATE INDEX names_qid ON names(qid, kind, rank);
+INSERT INTO grams(norm) SELECT DISTINCT norm FROM names WHERE kind != 'demonym' AND length(norm) >= 3;
+"""
+
+#: Weight of a name match by how it matched and the kind of name; multiplied by the prior term.
+_WEIGHTS = {
+    ("exact", "label"): 1.0,
+    ("exact", "alias"): 0.95,
+    ("norm", "label"): 0.9,
+    ("norm", "alias"): 0.85,
+    ("translit", "label"): 0.72,
+    ("translit", "alias"): 0.7,
+}
+_FUZZY_WEIGHT = 0.6
+#: Ontology superclasses a ``types`` filter expands to.
+_SUBTYPES = {"Location": ("Country", "AdministrativeArea", "Settlement"), "Organization": ("MilitaryUnit",)}
+
+#: Single words that name places but are mostly ordinary English words (or first names) in news text.
+GAZETTEER_STOPWORDS = frozenset(
+    """man nice reading mobile bath split police march may june april august most best
+    hope unity union liberty independence enterprise progress victory freedom peace
+    mission paradise welcome normal surprise orange marathon opportunity friendship
+    republic federation states state kingdom empire capital free city centre center
+    university college north south east west central eastern western northern southern
+    middle upper lower interior coast coastal delta plateau lakes rivers highlands
+    mount port bay lake river island islands valley beach springs spring falls park
+    hill hills ridge rock rocks cape point harbour harbor temple church camp market
+    station junction crossing corner cross bridge mill mills deal said salt pool mesa
+    karma chic down mary david jackson nelson lincoln regina isabel victoria""".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class KBRecord:
+    """Everything the knowledge base knows about one item."""
+
+    qid: str
+    label: str
+    type: str
+    description: str
+    prior: float
+    country: str | None
+    located_in: str | None
+    capital_of: str | None
+    aliases: tuple[str, ...]
+    demonyms: tuple[str, ...] = ()
+
+
+def _score(weight: float, prior: float) -> float:
+    return round(weight * (0.6 + 0.4 * prior), 4)
+
+
+def _levenshtein(a: str, b: str, bound: int) -> int:
+    """Edit distance, or ``bound + 1`` as soon as it must exceed ``bound``."""
+    if abs(len(a) - len(b)) > bound:
+        return bound + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > bound:
+            return bound + 1
+        previous = current
+    return previous[-1]
+
+
+def _demonym_forms(entry: KBEntry) -> tuple[str, ...]:
+    """Demonyms of a country from its source data plus simple derivations: "Russia" → "Russian", plurals."""
+    forms = list(entry.demonyms)
+    if entry.type == "Country" and entry.label.endswith("ia") and " " not in entry.label:
+        forms.append(entry.label + "n")
+    forms += [f + "s" for f in forms if f[-1:] in ("n", "i") and " " not in f]
+    return tuple(dict.fromkeys(forms))
+
+
+def _name_rows(entry: KBEntry) -> Iterator[tuple[str, str, str, str, str, int]]:
+    seen: set[tuple[str, str]] = set()
+    named = [("label", entry.label), *(("alias", a) for a in entry.aliases)]
+    named += [("demonym", d) for d in _demonym_forms(entry)]
+    for rank, (kind, name) in enumerate(named):
+        if (name, kind) not in seen and normalize(name):
+            seen.add((name, kind))
+            yield name, normalize(name), translit_key(name), entry.qid, kind, rank
+
+
+def _batched(items: Iterable[Any], size: int = _BATCH) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+class KnowledgeBase:
+    """Read-only access to a compiled knowledge base.
+
+    Open with :meth:`open` (a context manager); build with :meth:`build` or
+    :func:`build_default`. Not safe to share across threads.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def build(
+        cls, path: str | os.PathLike[str], entries: Iterable[KBEntry], *, sources: Iterable[str] = (), notice: str = ""
+    ) -> dict[str, Any]:
+        """Compile entries into a knowledge-base file, atomically.
+
+        Entries of one QID are merged (:func:`kg.linking.sources.merge`, in the order
+        given). The file is written next to ``path`` and renamed over it only when
+        complete, so a failing build leaves an existing knowledge base untouched.
+        Memory stays bounded: entries are staged in a temporary table in batches.
+
+        Args:
+            path: Where to write the SQLite file.
+            entries: KB entries, any order; several per QID allowed.
+            sources: Source names recorded in the ``meta`` table.
+            notice: Attribution/licence notice recorded in the ``meta`` table.
+
+        Returns:
+            Statistics: ``entities``, ``names``, ``types`` (count per type), ``bytes``, ``seconds``.
+
+        Raises:
+            LinkingError: if an entry has a malformed QID or an unknown type.
+        """
+        start = time.perf_counter()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        db = sqlite3.connect(tmp)
+        try:
+            db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=FILE;" + _SCHEMA)
+            db.execute("CREATE TEMP TABLE stage(seq INTEGER PRIMARY KEY, qid TEXT NOT NULL, data TEXT NOT NULL)")
+            for batch in _batched(entries):
+                db.executemany("INSERT INTO stage(qid, data) VALUES (?, ?)", [(e.qid, json.dumps(astuple(e))) for e in batch])
+            types: dict[str, int] = {}
+            names = 0
+            staged = db.execute("SELECT qid, data FROM stage ORDER BY qid, seq")
+            groups = itertools.groupby(staged, key=lambda row: row[0])
+            merged = (merge(KBEntry(*_from_json(data)) for _, data in group) for _, group in groups)
+            for batch in _batched(merged):
+                for entry in batch:
+                    _check(entry)
+                    types[entry.type] = types.get(entry.type, 0) + 1
+                db.executemany(
+                    "INSERT INTO entities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(e.qid, e.label, e.type, e.description, e.prior, e.country, e.located_in, e.capital_of, e.source) for e in batch],
+                )
+                rows = [row for e in batch for row in _name_rows(e)]
+                db.executemany("INSERT INTO names VALUES (?, ?, ?, ?, ?, ?)", rows)
+                names += len(rows)
+            db.execute("DROP TABLE stage")
+            db.executescript(_INDEXES)
+            stats: dict[str, Any] = {"entities": sum(types.values()), "names": names, "types": dict(sorted(types.items()))}
+            meta = {
+                "schema_version": SCHEMA_VERSION,
+                "built": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "sources": sorted(set(sources)),
+                "notice": notice,
+                **stats,
+            }
+            db.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in meta.items()])
+            db.commit()
+            db.execute("PRAGMA optimize")
+            db.close()
+            with tmp.open("rb+") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            db.close()
+            tmp.unlink(missing_ok=True)
+            raise
+        stats |= {"bytes": path.stat().st_size, "seconds": round(time.perf_counter() - start, 2)}
+        log.info("built knowledge base %s: %s", path, stats)
+        return stats
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] = DEFAULT_KB) -> KnowledgeBase:
+        """Open a compiled knowledge base read-only.
+
+        Raises:
+            LinkingError: if the file is missing, not a knowledge base, or of an older schema.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise LinkingError(f"knowledge base {path} not found; {_FIX}")
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            raise LinkingError(f"knowledge base {path} is unreadable ({exc}); {_FIX}") from exc
+        if row is None or json.loads(row[0]) != SCHEMA_VERSION:
+            db.close()
+            raise LinkingError(f"knowledge base {path} has schema {row and row[0]}, expected {SCHEMA_VERSION}; {_FIX}")
+        return cls(db, path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<KnowledgeBase path={str(self.path)!r}>"
+
+    def meta(self) -> dict[str, Any]:
+        """The build metadata: schema version, build date, sources, licence notice, counts."""
+        return {k: json.loads(v) for k, v in self._db.execute("SELECT key, value FROM meta")}
+
+    # ------------------------------------------------------------------ queries
+
+    def lookup(self, name: str, *, types: Collection[str] | None = None, limit: int = 10) -> list[Candidate]:
+        """Candidate items for a name, best first.
+
+        Exact names score highest, then normalized and transliteration keys (for keys
+        of 4+ characters); when nothing matches, names of 6+ characters fall back to a fuzzy search (edit
+        distance 1, or 2 from 9 characters) with lower scores. Scores combine how
+        the name matched with the item's prior; ties are broken by QID.
+
+        Args:
+            name: Surface text.
+            types: Keep only these types (``Location`` includes its subclasses).
+            limit: Maximum number of candidates.
+        """
+        norm, translit = normalize(name), translit_key(name)
+        if not norm:
+            return []
+        short = len(translit) < 4  # short keys collide ("EE.UU." ~ "EU"): exact and normalized only
+        best: dict[str, float] = {}
+        rows = self._db.execute(
+            "SELECT qid, kind, name = ?, norm = ? FROM names WHERE (name = ? OR norm = ? OR translit = ?) AND kind != 'demonym'",
+            (name, norm, name, norm, None if short else translit),
+        )
+        for qid, kind, exact, normal in rows:
+            weight = _WEIGHTS["exact" if exact else "norm" if normal else "translit", kind]
+            best[qid] = max(best.get(qid, 0.0), weight)
+        candidates = self._candidates(best, types)
+        if not candidates and len(norm) >= 6:
+            candidates = self._candidates(self._fuzzy(norm), types)
+        return candidates[:limit]
+
+    def _fuzzy(self, norm: str) -> dict[str, float]:
+        grams = {norm[i : i + 3] for i in range(len(norm) - 2)}
+        query = " OR ".join('"{}"'.format(g.replace('"', '""')) for g in sorted(grams))
+        bound = 1 if len(norm) < 9 else 2
+        found = self._db.execute("SELECT norm FROM grams WHERE grams MATCH ? ORDER BY rank LIMIT 200", (query,))
+        close = {n: d for (n,) in found if (d := _levenshtein(norm, n, bound)) <= bound}
+        best: dict[str, float] = {}
+        for key, distance in close.items():
+            for (qid,) in self._db.execute("SELECT qid FROM names WHERE norm = ? AND kind != 'demonym'", (key,)):
+                best[qid] = max(best.get(qid, 0.0), _FUZZY_WEIGHT - 0.1 * distance)
+        return best
+
+    def _candidates(self, weights: dict[str, float], types: Collection[str] | None) -> list[Candidate]:
+        allowed = None if types is None else {s for t in types for s in (t, *_SUBTYPES.get(t, ()))}
+        out = []
+        for qid, weight in weights.items():
+            row = self._db.execute("SELECT label, type, description, prior FROM entities WHERE qid = ?", (qid,)).fetchone()
+            if row and (allowed is None or row[1] in allowed):
+                out.append(Candidate(qid, row[0], row[1], _score(weight, row[3]), row[2]))
+        return sorted(out, key=lambda c: (-c.score, c.qid))
+
+    def demonym(self, word: str) -> Candidate | None:
+        """The country a demonym refers to ("Ukrainian", "Russians"), or None.
+
+        Demonyms come from the sources (dr5hn ``nationality``) plus simple derivations
+        (``-ia`` → ``-ian``, plurals); a word shared by several countries goes to the one
+        that lists it first, then to the higher prior.
+        """
+        rows = self._db.execute(
+            "SELECT n.qid, n.rank = (SELECT min(rank) FROM names m WHERE m.qid = n.qid AND m.kind = 'demonym'), "
+            "e.label, e.type, e.description, e.prior FROM names n JOIN entities e USING (qid) "
+            "WHERE n.kind = 'demonym' AND n.norm = ?",
+            (normalize(word),),
+        )
+        scored = [Candidate(qid, label, kind, _score(1.0 if first else 0.9, prior), desc) for qid, first, label, kind, desc, prior in rows]
+        return min(scored, key=lambda c: (-c.score, c.qid), default=None)
+
+    def get(self, qid: str) -> KBRecord | None:
+        """Everything known about one item, or None if it is not in the knowledge base."""
+        row = self._db.execute(
+            "SELECT qid, label, type, description, prior, country, located_in, capital_of FROM entities WHERE qid = ?", (qid,)
+        ).fetchone()
+        if row is None:
+            return None
+        names = self._db.execute("SELECT kind, name FROM names WHERE qid = ? AND kind != 'label' ORDER BY rank", (qid,)).fetchall()
+        aliases = tuple(n for k, n in names if k == "alias")
+        demonyms = tuple(n for k, n in names if k == "demonym")
+        return KBRecord(*row, aliases=aliases, demonyms=demonyms)
+
+    def contains(self, outer: str, inner: str) -> bool:
+        """Whether ``inner`` lies in ``outer``: its country, capital-of, or up its located-in chain."""
+        node: str | None = inner
+        for _ in range(8):  # division chains are shallow; the bound guards against cycles
+            row = self._db.execute("SELECT country, located_in, capital_of FROM entities WHERE qid = ?", (node,)).fetchone()
+            if row is None:
+                return False
+            if outer in row:
+                return True
+            node = row[1]
+        return False
+
+    def gazetteer(self, types: Collection[str] | None = None, min_prior: float = 0.5) -> Iterator[tuple[str, str, str]]:
+        """Surface names for a spaCy EntityRuler: ``(name, type, qid)``, sorted by name.
+
+        Labels and aliases of items with ``prior >= min_prior``: countries, first-level
+        divisions with their "X region"/"X Oblast" forms, cities of 250,000+ people,
+        regional capitals of 25,000+, national capitals, and verified entities. Names
+        are filtered for English text: Latin script and capitalized, aliases in plain
+        ASCII; no single ordinary word (:data:`GAZETTEER_STOPWORDS`, "-ish"/"-ese"
+        adjectives) nor single word under 4 letters; a 2-letter code only if dotted
+        ("US" for "U.S.") or the initials of the label ("UK"). Case variants are kept
+        ("X region", "X Region") for case-sensitive matching; a name shared by several
+        items goes to the one with the highest prior.
+        """
+        allowed = None if types is None else {s for t in types for s in (t, *_SUBTYPES.get(t, ()))}
+        rows = self._db.execute(
+            "SELECT n.name, n.norm, e.type, e.qid, e.prior, e.label FROM names n JOIN entities e USING (qid) "
+            "WHERE n.kind != 'demonym' AND (e.prior >= ? OR e.sources LIKE '%verified%') ORDER BY e.qid, n.rank",
+            (min_prior,),
+        )
+        best: dict[str, tuple[float, str, str]] = {}
+        for qid, group in itertools.groupby(rows, key=lambda row: row[3]):
+            names = list(group)
+            # a 2-letter code is a name only if spelled with dots or the initials of the label ("UK")
+            codes = {norm for name, norm, *_ in names if "." in name} | {"".join(w[0] for w in names[0][5].split()).casefold()}
+            for name, norm, kind, _, prior, label in names:
+                if (allowed is not None and kind not in allowed) or not _gazetteer_name(name):
+                    continue
+                if name != label and not name.isascii():  # foreign spellings ("Jersón"): the label is enough
+                    continue
+                if len(name) <= 2 and norm not in codes:
+                    continue
+                if name not in best or (-prior, qid) < (-best[name][0], best[name][2]):
+                    best[name] = (prior, kind, qid)
+        for name in sorted(best):
+            yield name, best[name][1], best[name][2]
+
+
+_LATIN_NAME = re.compile(r"^[A-Z0-9À-Þ][A-Za-z0-9À-ɏ'’.\- ]*$")
+
+
+def _gazetteer_name(name: str) -> bool:
+    """A name worth matching in English text: Latin script, capitalized, not an ordinary word."""
+    if not _LATIN_NAME.match(name):
+        return False
+    if " " in name or name.isupper():
+        return True
+    return len(name) >= 4 and name.casefold() not in GAZETTEER_STOPWORDS and not re.search(r"(ish|ese)$", name)
+
+
+def _from_json(data: str) -> list[Any]:
+    values = json.loads(data)
+    values[2], values[9] = tuple(values[2]), tuple(values[9])  # aliases, demonyms
+    return values
+
+
+_QID = re.compile(r"^Q[1-9][0-9]*$")
+
+
+def _check(entry: KBEntry) -> None:
+    if not _QID.match(entry.qid):
+        raise LinkingError(f"malformed QID {entry.qid!r} from source {entry.source}; fix the source file")
+    if entry.type not in KB_TYPES:
+        raise LinkingError(f"unknown type {entry.type!r} for {entry.qid} from {entry.source}; use one of {KB_TYPES}")
+
+
+def build_default(path: str | os.PathLike[str] = DEFAULT_KB, sources_dir: str | os.PathLike[str] = KB_SOURCES_DIR) -> dict[str, Any]:
+    """Build the default knowledge base from ``data/kb-sources`` (what ``kg kb build`` runs).
+
+    Raises:
+        LinkingError: if a source file is missing or malformed.
+    """
+    return KnowledgeBase.build(path, read_all(Path(sources_dir)), sources=SOURCE_FILES.values(), notice=NOTICE)

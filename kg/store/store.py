@@ -1,0 +1,267 @@
+"""kg's embedded RDF store: one named graph per document, on a pyoxigraph (RocksDB) store.
+
+Rebuilding a document replaces its named graph in one SPARQL update, which
+pyoxigraph applies as a single transaction: after a crash the store holds
+either the old graph or the new one, never a mix.
+
+A lock file beside the store (``DIR.lock``, taken with ``fcntl.flock``) keeps
+processes apart: a writer holds it exclusively, read-only opens share it.
+pyoxigraph 0.5 has no secondary (follow-the-writer) mode, and opening a store
+read-only while another process writes it is undefined behaviour, so readers
+wait for a writer to finish (and a writer for the readers) up to
+``lock_timeout`` seconds. The lock is released when the process dies.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+import pyoxigraph as ox
+
+from kg.errors import StoreError
+from kg.export.serialize import write_quads
+from kg.iri import META_GRAPH, graph_iri
+
+if TYPE_CHECKING:
+    from kg.query.run import QueryResult
+
+log = logging.getLogger(__name__)
+
+_META = ox.NamedNode(str(META_GRAPH))
+_DOC_GRAPH_PREFIX = str(graph_iri(""))
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_LABELS = (
+    ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+    ox.NamedNode("http://www.w3.org/2004/02/skos/core#altLabel"),
+)
+
+
+class Store:
+    """A kg store on disk. Use :meth:`open`, preferably as a context manager.
+
+    >>> import tempfile
+    >>> doc = ox.NamedNode(str(graph_iri("a")))
+    >>> q = ox.Quad(ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"), ox.Literal("o"), doc)
+    >>> with tempfile.TemporaryDirectory() as tmp, Store.open(f"{tmp}/store") as store:
+    ...     store.replace_document("a", [q]), store.documents(), len(store)
+    (1, ['a'], 1)
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False, lock_timeout: float = 10.0):
+        self.path = Path(path)
+        self.read_only = read_only
+        if self.path.exists() and not self.path.is_dir():
+            raise StoreError(f"cannot open store {self.path}: it is a file, not a store folder; use another --store")
+        if read_only and not self.path.is_dir():
+            raise StoreError(f"no store at {self.path}; build one first (kg build ... --store {self.path})")
+        if self.path.is_dir() and any(self.path.iterdir()) and not (self.path / "CURRENT").is_file():
+            raise StoreError(f"{self.path} is a folder but not a kg store; use a new or empty folder for --store")
+        self._lock_fd = _lock(self.path, exclusive=not read_only, timeout=lock_timeout)
+        try:
+            self._db: ox.Store | None = ox.Store.read_only(str(self.path)) if read_only else ox.Store(str(self.path))
+        except OSError as exc:
+            _unlock(self._lock_fd, exclusive=not read_only)
+            raise StoreError(f"cannot open store {self.path}: {str(exc).splitlines()[0]}") from None
+        log.debug("opened store %s%s", self.path, " read-only" if read_only else "")
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, read_only: bool = False, lock_timeout: float = 10.0) -> Store:
+        """Open (creating it if needed, unless ``read_only``) the store in folder ``path``.
+
+        Args:
+            path: The store folder; its lock file is ``path`` + ``.lock`` beside it.
+            read_only: Open without writing; the store must exist. Read-only opens share the lock.
+            lock_timeout: Seconds to wait for another kg process to release the store.
+
+        Raises:
+            StoreError: The store is missing (read-only), invalid, or still in use after ``lock_timeout``.
+        """
+        return cls(path, read_only=read_only, lock_timeout=lock_timeout)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._db is None else "read-only" if self.read_only else "read-write"
+        return f"<kg Store {str(self.path)!r} {state}>"
+
+    def close(self) -> None:
+        """Flush, close the database and release the lock. Closing twice is harmless."""
+        if self._db is None:
+            return
+        if not self.read_only:
+            self._db.flush()
+        self._db = None  # drops the last reference: RocksDB closes before the lock is released
+        _unlock(self._lock_fd, exclusive=not self.read_only)
+        log.debug("closed store %s", self.path)
+
+    @property
+    def pyoxigraph(self) -> ox.Store:
+        """The underlying pyoxigraph store (do not keep it beyond :meth:`close`)."""
+        if self._db is None:
+            raise StoreError(f"store {self.path} is closed; open it again")
+        return self._db
+
+    def _writable(self) -> ox.Store:
+        if self.read_only:
+            raise StoreError(f"store {self.path} was opened read-only; open it without read_only to write")
+        return self.pyoxigraph
+
+    def replace_document(
+        self, doc_id: str, quads: Iterable[ox.Quad], *, metadata_quads: Iterable[ox.Quad] = ()
+    ) -> int:
+        """Replace document ``doc_id``'s named graph with ``quads``, in one transaction.
+
+        Quads in the default graph are put in the document graph. Metadata quads
+        go to the meta graph, replacing every earlier meta triple whose subject is
+        the document graph (its VoID description). Replacing with no quads
+        removes the document. Blank nodes are renamed, so ones from different
+        calls never merge.
+
+        Args:
+            doc_id: The document's id (its graph is :func:`kg.iri.graph_iri` of it).
+            quads: The document's quads, in its graph (or the default graph).
+            metadata_quads: Quads about the document graph, in the meta graph (or the default graph).
+
+        Returns:
+            The number of distinct triples now in the document graph.
+
+        Raises:
+            StoreError: A quad names another graph, the store is read-only, or the write failed.
+        """
+        graph = ox.NamedNode(str(graph_iri(doc_id)))
+        body = _triples(quads, graph, f"document {doc_id!r}")
+        meta = _triples(metadata_quads, _META, f"the metadata of document {doc_id!r}")
+        update = [f"DROP SILENT GRAPH {graph}", f"DELETE WHERE {{ GRAPH {_META} {{ {graph} ?p ?o }} }}"]
+        blocks = [f"GRAPH {g} {{\n{chr(10).join(lines)}\n}}" for g, lines in ((graph, body), (_META, meta)) if lines]
+        if blocks:
+            update.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
+        try:
+            self._writable().update(" ;\n".join(update))
+        except (OSError, RuntimeError, SyntaxError) as exc:
+            raise StoreError(f"cannot write document {doc_id!r} to {self.path}: {str(exc).splitlines()[0]}") from None
+        log.debug("replaced document %r: %d triples", doc_id, len(body))
+        return len(body)
+
+    def documents(self) -> list[str]:
+        """The ids of the documents in the store, sorted."""
+        return sorted(
+            unquote(g.value[len(_DOC_GRAPH_PREFIX) :], errors="surrogatepass")
+            for g in self.pyoxigraph.named_graphs()
+            if isinstance(g, ox.NamedNode) and g.value.startswith(_DOC_GRAPH_PREFIX)
+        )
+
+    def has_document(self, doc_id: str) -> bool:
+        """Whether document ``doc_id`` has a graph in the store."""
+        return self.pyoxigraph.contains_named_graph(ox.NamedNode(str(graph_iri(doc_id))))
+
+    def quads(self, graph: str | ox.NamedNode | ox.DefaultGraph | None = None) -> Iterator[ox.Quad]:
+        """The quads of one graph (an IRI, e.g. ``graph_iri(doc_id)``), or of all graphs."""
+        if graph is not None and not isinstance(graph, (ox.NamedNode, ox.DefaultGraph)):
+            graph = ox.NamedNode(str(graph))
+        return self.pyoxigraph.quads_for_pattern(None, None, None, graph)
+
+    def __len__(self) -> int:
+        return len(self.pyoxigraph)
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        substitutions: dict[str, str | ox.NamedNode | ox.Literal] | None = None,
+        timeout: float | None = None,
+    ) -> QueryResult:
+        """Run a SPARQL query over the union of all graphs; see :func:`kg.query.run.run_query`."""
+        from kg.query.run import run_query  # the query stage sits above the store
+
+        return run_query(sparql, self, substitutions=substitutions, timeout=timeout)
+
+    def dump(self, path: str | os.PathLike[str], *, format: str | None = None) -> int:
+        """Write the whole store to an RDF file; see :func:`kg.export.serialize.write_quads`."""
+        return write_quads(self.pyoxigraph, path, format=format)
+
+    def find_entities_by_label(self, label: str, type_iri: str | None = None) -> list[str]:
+        """IRIs of the entities whose ``rdfs:label`` or ``skos:altLabel`` is exactly ``label``, sorted.
+
+        Uses the store's predicate-object index, so it stays fast on a large store.
+
+        Args:
+            label: The name, matched exactly (a plain string literal).
+            type_iri: Keep only entities with this ``rdf:type`` (e.g. ``str(KG.Person)``).
+        """
+        db = self.pyoxigraph
+        found = {
+            q.subject
+            for predicate in _LABELS
+            for q in db.quads_for_pattern(None, predicate, ox.Literal(label), None)
+            if isinstance(q.subject, ox.NamedNode)
+        }
+        if type_iri is not None:
+            cls = ox.NamedNode(str(type_iri))
+            found = {s for s in found if next(db.quads_for_pattern(s, _RDF_TYPE, cls, None), None)}
+        return sorted(s.value for s in found)
+
+
+def _triples(quads: Iterable[ox.Quad], graph: ox.NamedNode, what: str) -> list[str]:
+    """Distinct triples of ``quads`` (all in ``graph`` or the default graph) as SPARQL lines."""
+    lines: dict[str, None] = {}
+    for q in quads:
+        if not isinstance(q.graph_name, ox.DefaultGraph) and q.graph_name != graph:
+            raise StoreError(f"a quad for {what} is in graph {q.graph_name}, expected {graph}; fix the graph builder")
+        lines[f"{q.subject} {q.predicate} {q.object} ."] = None
+    return list(lines)
+
+
+def _lock(store: Path, *, exclusive: bool, timeout: float) -> int | None:
+    """Take the store's lock file (exclusive for a writer, shared for readers); return its descriptor."""
+    lock_path = store.with_name(store.name + ".lock")
+    try:
+        if exclusive:
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, (os.O_RDWR if exclusive else os.O_RDONLY) | os.O_CREAT, 0o644)
+    except OSError as exc:
+        if exclusive:
+            raise StoreError(f"cannot create lock file {lock_path}: {exc.strerror}; use another --store") from None
+        log.warning("cannot create lock file %s (%s); reading the store without a lock", lock_path, exc.strerror)
+        return None
+    deadline = time.monotonic() + timeout
+    waited = False
+    while True:
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+                os.close(fd)
+                holder = f" (pid {pid})" if pid.isdigit() else ""
+                raise StoreError(
+                    f"store {store} is in use by another kg process{holder}; wait or use another --store"
+                ) from None
+            if not waited:
+                log.info("store %s is in use by another kg process; waiting up to %gs", store, timeout)
+                waited = True
+            time.sleep(0.05)
+    if exclusive:  # record the writer, for the message another process gets
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
+def _unlock(fd: int | None, *, exclusive: bool) -> None:
+    if fd is None:
+        return
+    if exclusive:
+        os.ftruncate(fd, 0)
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
