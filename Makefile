@@ -9,18 +9,24 @@ STAMP  := $(VENV)/.installed
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 
+KB     := data/kb.sqlite
+KB_SRC := $(shell find data/kb-sources -type f 2>/dev/null)
+
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	$(BIN)/kg kb build --quiet
 	touch $(STAMP)
 
-install: $(STAMP)
+# the offline knowledge base, rebuilt whenever a source file changes
+$(KB): $(STAMP) $(KB_SRC)
+	$(BIN)/kg kb build --quiet
+
+install: $(STAMP) $(KB)
 
 kb: $(STAMP)
 	$(BIN)/kg kb build
 
-run: $(STAMP)
+run: install
 	@mkdir -p out
 	$(BIN)/kg build seeds --store .kg/store -o out/seed.trig --replace
 	@for q in queries/*.rq; do \
@@ -28,10 +34,10 @@ run: $(STAMP)
 		echo "== $$q"; $(BIN)/kg query "$$q" --store .kg/store --limit 15 || exit 1; \
 	done
 
-test: $(STAMP)
+test: install
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+bench: install
 	$(BIN)/python benchmarks/bench.py
 
 clean:

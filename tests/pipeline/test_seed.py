@@ -25,8 +25,7 @@ def test_seed_scores_hold_their_thresholds(pipeline):
     assert score["type_accuracy"] >= 0.95
     assert score["duplicates"] == {} or not score["duplicates"]
     assert score["wrong_links"] == [] or not score["wrong_links"]
-    # Bakhmut's QID is in no bundled source, so it stays unlinked: 11 of 12
-    assert score["link_accuracy_verified"] >= 0.9
+    assert score["link_accuracy_verified"] == 1.0
     assert score["relation_recall"] >= 0.90
     assert score["relation_precision"] >= 0.85
     assert score["event_recall"] == 1.0
