@@ -46,7 +46,7 @@ HONORIFICS = frozenset("mr mr. mrs mrs. ms ms. dr dr. sir dame madam".split())
 MILITARY_HEADS = frozenset(
     """
     corps legion brigade brigades battalion battalions regiment regiments army armies forces guard guards
-    division divisions militia militias fleet navy brigade's squadron platoon company-group marines
+    division divisions militia militias fleet navy force squadron platoon marines
     paratroopers commandos rangers
     """.split()
 )
@@ -68,6 +68,21 @@ MILITARY_PHRASES = (
     ("navy",),
     ("military",),
     ("paratroopers",),
+    ("army", "group"),
+)
+
+#: Head nouns that make a name a place that is neither a country, a region nor a settlement.
+PLACE_HEADS = frozenset(
+    """
+    river sea lake reservoir mountains mountain bay gulf strait island islands peninsula canal desert valley
+    plant station airport port bridge dam base
+    """.split()
+)
+
+#: Place names from the gazetteer that are ordinary words when they stand alone.
+COMMON_PLACE_WORDS = frozenset(
+    "west east north south central western eastern northern southern middle mobile reading split nice bath"
+    " march may police university".split()
 )
 
 #: Lowercase phrases that name a state body in news text.

@@ -17,7 +17,7 @@ from spacy.tokens import Doc, Span, Token
 
 from ..records import Mention
 from . import lexicon as lx
-from .nlp import RULER_PREFIX
+from .nlp import GAZETTEER, RULER_PREFIX
 
 _NER_TYPES = {"PERSON": "Person", "ORG": "Organization", "GPE": "Settlement", "LOC": "Location", "FAC": "Location"}
 _LOCATION_TYPES = {"Location", "Country", "AdministrativeArea", "Settlement"}
@@ -68,7 +68,8 @@ def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
     """Drop determiners, possessive endings and punctuation at a span's edges."""
     while start < end and (doc[start].lower_ in {"the", "a", "an"} or doc[start].is_punct or doc[start].is_space):
         start += 1
-    while end > start and (doc[end - 1].text in _APOS or doc[end - 1].is_punct or doc[end - 1].is_space):
+    while end > start and (doc[end - 1].text in _APOS or doc[end - 1].is_punct or doc[end - 1].is_space
+                           or doc[end - 1].lower_ in {"and", "or", "of", "the", "for", "in"}):
         end -= 1
     return start, end
 
@@ -82,20 +83,46 @@ class MentionFinder:
         self.cut = boilerplate_start(doc)
         self.headlines = [s for s in doc.sents if is_headline(s)]
         self.drafts: list[Draft] = []
+        self.kb_tokens: dict[int, str] = {}
 
     # -- sources -------------------------------------------------------------------------
 
     def from_entities(self) -> None:
-        for ent in self.doc.ents:
-            label = ent.label_
-            if label == RULER_PREFIX + "Position":
+        doc = self.doc
+        for span in doc.spans.get(GAZETTEER, []):
+            type_ = span.label_[len(RULER_PREFIX):]
+            if type_ == "Position":
                 continue  # offices are read by the title rules, which also find their holder
-            if label.startswith(RULER_PREFIX):
-                self._add(ent.start, ent.end, label[len(RULER_PREFIX):], "kb", qid=ent.ent_id_ or None, weight=3.0)
-            elif label in _NER_TYPES:
-                self._add(ent.start, ent.end, _NER_TYPES[label], "ner", weight=1.0)
+            if len(span) == 1 and (span[0].lower_ in lx.COMMON_PLACE_WORDS or span[0].pos_ not in {"PROPN"} and span[0].is_sent_start is False and span[0].pos_ in {"ADJ", "ADV", "VERB", "NOUN"}):
+                continue  # "West", "Split": a place name that is an ordinary word here
+            self._add(span.start, span.end, type_, "kb", qid=span.id_ or None, weight=3.0)
+            for t in span:
+                self.kb_tokens[t.i] = type_
+        for ent in doc.ents:
+            label = ent.label_
+            if label in _NER_TYPES:
+                for start, end, type_ in self._split_titles(ent.start, ent.end, _NER_TYPES[label]):
+                    self._add(start, end, type_, "ner", weight=1.0)
             elif label == "NORP" and ent.end < len(self.doc) and self.doc[ent.end].lower_ in lx.AREA_NOUNS:
                 self._add(ent.start, ent.end, "Location", "ner", weight=1.0)  # "the Belgorod region"
+
+    def _split_titles(self, start: int, end: int, type_: str) -> list[tuple[int, int, str]]:
+        """An NER span that swallowed a title: "Kremlin Spokesman Dmitry Peskov" -> Kremlin, Dmitry Peskov."""
+        doc = self.doc
+        titles = lx.TITLE_HEADS | lx.TITLE_MODIFIERS | lx.RANKS | lx.HONORIFICS
+        heads = [i for i in range(start, end) if doc[i].lower_ in lx.TITLE_HEADS | lx.RANKS or doc[i].lower_ in {"staff"}]
+        if not heads or type_ not in {"Person", "Organization"}:
+            return [(start, end, type_)]
+        out = []
+        last = heads[-1]
+        if last + 1 < end:  # a name after the title: the person
+            out.append((last + 1, end, "Person"))
+        first = heads[0]
+        while first > start and doc[first - 1].lower_ in titles:
+            first -= 1
+        if first > start and type_ == "Organization" or first > start and last + 1 == end:
+            out.append((start, first, "Organization" if type_ == "Organization" or last + 1 == end else type_))
+        return out
 
     def from_head_nouns(self) -> None:
         """Capitalized names ending in a unit or organization head noun."""
@@ -104,7 +131,7 @@ class MentionFinder:
         while i < len(doc):
             tok = doc[i]
             low = tok.lower_
-            if tok.text[:1].isupper() and (low in lx.MILITARY_HEADS or low in lx.ORG_HEADS) and i > 0:
+            if tok.text[:1].isupper() and (low in lx.MILITARY_HEADS or low in lx.ORG_HEADS or low in lx.PLACE_HEADS) and i > 0:
                 start = i
                 j = i - 1
                 while j >= 0 and self._name_part(doc[j]):
@@ -119,7 +146,8 @@ class MentionFinder:
                     end = k
                 start, end = _trim(doc, start, end)
                 if end - start >= 2 or (end - start == 1 and low in lx.MILITARY_HEADS and tok.tag_ == "NNPS"):
-                    type_ = "MilitaryUnit" if low in lx.MILITARY_HEADS else "Organization"
+                    type_ = ("MilitaryUnit" if low in lx.MILITARY_HEADS else "Location" if low in lx.PLACE_HEADS
+                             else "Organization")
                     self._add(start, end, type_, "rule", weight=2.0)
                 i = max(i + 1, end)
                 continue
@@ -169,9 +197,7 @@ class MentionFinder:
         return None
 
     def _is_place_token(self, tok: Token) -> bool:
-        if tok.ent_type_ in {"GPE", "LOC"} or tok.ent_type_.startswith(RULER_PREFIX):
-            return True
-        return False
+        return tok.ent_type_ in {"GPE", "LOC"} or tok.i in self.kb_tokens
 
     def from_acronyms(self) -> None:
         """ "Russian Volunteer Corps (RVC)": the acronym becomes another name of the entity."""
@@ -231,7 +257,7 @@ class MentionFinder:
             end = start
             while end < len(doc) and end - start < 4 and doc[end].pos_ == "PROPN" and doc[end].is_alpha and doc[end].text[:1].isupper() and not doc[end].is_sent_start:
                 end += 1
-            if end - start >= 2 and not any(doc[k].ent_type_.startswith(RULER_PREFIX) for k in range(start, end)):
+            if end - start >= 2 and not any(self.kb_tokens.get(k) == "Country" for k in range(start, end)):
                 self._add(start, end, "Person", "title", weight=1.5)
 
     # -- assembly ------------------------------------------------------------------------
@@ -261,6 +287,8 @@ class MentionFinder:
             return False
         if d.source in {"ner"} and self.kb is not None and (d.type != "Person" or len(span) == 1) and self.kb.demonym(text):
             return False
+        if d.type == "Person" and d.source == "ner" and (any(c.isdigit() for c in text) or span[-1].tag_ == "NNPS"):
+            return False
         if len(span) == 1 and d.source == "ner" and span[0].lower_ in lx.TITLE_HEADS | lx.RANKS | lx.TITLE_MODIFIERS:
             return False
         # a name that modifies a date or an observance: "Marine Corps Day"
@@ -273,7 +301,7 @@ class MentionFinder:
         kept: list[Draft] = []
         # a longer name wins over a shorter one inside it ("Freedom of Russia Legion" over "Russia"),
         # stronger evidence breaks ties
-        order = sorted((d for d in self.drafts if self._keep(d)), key=lambda d: (-(d.end - d.start + d.weight), d.start))
+        order = sorted((d for d in self.drafts if self._keep(d)), key=lambda d: (-(d.end - d.start), -d.weight, d.start))
         taken: set[int] = set()
         for d in order:
             toks = set(range(d.start, d.end))

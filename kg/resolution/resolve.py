@@ -49,6 +49,14 @@ def _unit_key(name: str, is_demonym) -> str:
     return " ".join(w[:-1] if w.endswith("s") and len(w) > 4 else w for w in words)
 
 
+def _initials(name: str) -> str:
+    """ "36th Combined Arms Army" -> "36th CAA"; "United Nations" -> "UN"."""
+    words = [w for w in re.findall(r"[\w'’-]+", name) if w.lower() not in {"of", "the", "and", "for"}]
+    lead = [w for w in words if w[:1].isdigit()]
+    rest = [w for w in words if not w[:1].isdigit()]
+    return " ".join(lead + ["".join(w[0].upper() for w in rest)])
+
+
 def _is_proper(text: str) -> bool:
     words = [w for w in text.split() if w[:1].isalpha() and w.lower() not in {"of", "the", "and", "for"}]
     return bool(words) and all(w[:1].isupper() for w in words)
@@ -90,8 +98,9 @@ def resolve(extraction: Extraction, kb=None) -> Resolution:
                 by_key[(fam, key)] = i
 
     # "Belgorod" where the document also says "the Belgorod region": the region
+    # (unless the text makes this mention a city: "Kherson city", "the city of Kherson")
     for i, m in enumerate(mentions):
-        if _FAMILY.get(m.type) in {"Loc", "Org"} and m.type != "Country":
+        if _FAMILY.get(m.type) in {"Loc", "Org"} and m.type != "Country" and not (m.source == "context" and m.type == "Settlement"):
             key = name_key(m.name)
             for noun in lx.AREA_NOUNS:
                 j = by_key.get(("Entity", f"{key} {noun}"))
@@ -117,10 +126,22 @@ def resolve(extraction: Extraction, kb=None) -> Resolution:
                 union(root, i)
                 retype[i] = "Person"
 
+    # acronyms used without a definition: "UN" for "United Nations", "36th CAA" for "36th Combined Arms Army"
+    long_names: dict[str, int] = {}
+    for i, m in enumerate(mentions):
+        if _FAMILY.get(m.type) in {"Org", "Loc"} and len(m.name.split()) >= 2:
+            long_names.setdefault(_initials(m.name), i)
+    for i, m in enumerate(mentions):
+        words = m.name.split()
+        if _FAMILY.get(m.type) in {"Org", "Loc"} and words and words[-1].isupper() and len(words[-1]) >= 2:
+            j = long_names.get(" ".join(words[:-1] + [words[-1].replace(".", "")]))
+            if j is not None and j != i:
+                union(j, i)
+
     # units that differ only by nationality or a generic head: "Ukrainian marines" / "Marine Corps"
     units: dict[str, int] = {}
     for i, m in enumerate(mentions):
-        if m.type == "MilitaryUnit":
+        if m.type == "MilitaryUnit" or m.type == "Organization" and m.name.split()[-1].lower() in lx.MILITARY_HEADS:
             key = _unit_key(m.name, is_demonym)
             if key:
                 if key in units:
