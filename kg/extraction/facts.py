@@ -24,6 +24,10 @@ from .dates import normalize_date
 _LOC = {"Location", "Country", "AdministrativeArea", "Settlement"}
 _ORGS = {"Organization", "MilitaryUnit"}
 _APOS = {"'s", "’s", "'", "’"}
+_DIRECTIONS = frozenset(
+    "eastern western northern southern central southeastern northeastern southwestern northwestern east west north south"
+    .split()
+)
 _PRONOUNS = {"he": "Person", "she": "Person", "him": "Person", "her": "Person", "it": "Org", "they": "Org", "its": "Org"}
 
 
@@ -133,22 +137,32 @@ class FactReader:
 
     # -- titles -------------------------------------------------------------------------
 
+    def _is_head(self, a: int, text: str) -> bool:
+        low = text.lower()
+        if not (low in lx.TITLE_HEADS or "-" in low and low.split("-")[0] in lx.TITLE_HEADS):
+            return False
+        return not (a in self.tok2m and self.mentions[self.tok2m[a]].type != "Position")
+
     def _title_phrase(self, lo: int, hi: int) -> tuple[int, int, int] | None:
-        """(start, end, head) of a title phrase within [lo, hi), trimmed to where the title starts."""
-        head = None
+        """(start, end, head) of a title phrase within [lo, hi).
+
+        The head is the last title word of the first run of title words
+        ("Deputy Defense Minister", "special adviser" in "special adviser to
+        President X"); the phrase starts at the article or modifiers before it.
+        """
         units = self._units(lo, hi)
-        for a, b, text in units:
-            low = text.lower()
-            if low in lx.TITLE_HEADS or low.split("-")[0] in lx.TITLE_HEADS and "-" in low:
-                if a in self.tok2m and self.mentions[self.tok2m[a]].type not in {"Position"}:
-                    continue
-                if head is None or not (low.startswith("chief") and head is not None):
-                    head = a
-        if head is None:
+        first = next((k for k, (a, _, text) in enumerate(units) if self._is_head(a, text)), None)
+        if first is None:
             return None
-        # the phrase starts at the article or modifier run that leads to the head
-        start = head
-        k = head - 1
+        head = units[first][0]
+        for a, _, text in units[first + 1 :]:
+            low = text.lower()
+            if self._is_head(a, text):
+                head = a
+            elif low not in lx.TITLE_MODIFIERS:
+                break
+        start = units[first][0]
+        k = start - 1
         while k >= lo and (self._title_word(self.doc[k]) or self.doc[k].lower_ in {"the", "a", "an"}):
             start = k
             k -= 1
@@ -244,14 +258,16 @@ class FactReader:
         ent_toks = {t for idx in pre + post for t in self._tokens(idx)}
         words: list[str] = []
         prep = None
+        tail_start = None
         for a, b, text in self._units(lo, hi):
             tok = doc[a]
             if a in ent_toks or text in _APOS or tok.lower_ in {"the", "a", "an"}:
                 continue
-            if a > head and tok.lower_ in {"of", "in", "for", "to", "at"}:
-                prep = prep or tok.lower_
+            if a > head and prep is None and tok.lower_ in {"of", "in", "for", "to", "at", "with"}:
+                prep = tok.lower_
+                tail_start = b
                 continue
-            if a > head and text.lower() not in lx.TITLE_HEADS | lx.TITLE_MODIFIERS:
+            if a > head and (prep is not None or text.lower() not in lx.TITLE_HEADS | lx.TITLE_MODIFIERS):
                 break
             words.append(text)
         title = " ".join(words).strip()
@@ -260,17 +276,28 @@ class FactReader:
         # "commander of Ukraine's ground forces": the possessor is not the jurisdiction
         post = [i for i in post if not (self._tokens(i).stop < len(doc) and doc[self._tokens(i).stop].text in _APOS
                                         and any(j != i for j in post))]
+        if prep is not None:
+            post = [i for i in post if self._tokens(i).start >= (tail_start or hi)]
         juris = post[0] if post else (pre[-1] if pre else None)
         title = title[0].upper() + title[1:]
+        tok = doc[head]
+        self.title_of[head] = person
+        self.title_tokens.update(range(lo, hi))
+        if tok.lower_ in lx.JOB_HEADS:
+            # a job, not an office: "Cyril Payen, senior reporter for FRANCE 24"
+            if juris is not None and self.mentions[juris].type in _ORGS:
+                self._rel(person, "employer", juris, conf - 0.1, tok)
+            return
         if juris is not None:
             jm = self.mentions[juris]
             label = f"{title} {prep or 'of'} {jm.name}"
+        elif prep is not None and tail_start is not None and tail_start < hi:
+            label = f"{title} {prep} {doc[tail_start:hi].text}"  # "special adviser to President X"
+        elif len(words) == 1 and tok.lower_ in lx.GENERIC_HEADS:
+            return  # a bare "commander": no office to name
         else:
             label = title
         pos = self._add_mention(lo, hi, "Position", label, "title", conf)
-        self.title_of[head] = person
-        self.title_tokens.update(range(lo, hi))
-        tok = doc[head]
         self._rel(person, "positionHeld", pos, conf, tok)
         if juris is not None:
             self._rel(pos, "jurisdiction", juris, conf - 0.05, tok)
@@ -297,9 +324,17 @@ class FactReader:
             s, e = toks.start, toks.stop
             # possessive: "Russia's Belgorod region", "Italy's Eni"
             if e + 1 < len(doc) and doc[e].text in _APOS and m.type in {"Country", "AdministrativeArea"}:
-                inner = self.tok2m.get(e + 1)
+                k = e + 1
+                while k < len(doc) and doc[k].lower_ in _DIRECTIONS | {"russian-occupied", "occupied", "russian-held"}:
+                    k += 1
+                inner = self.tok2m.get(k)
                 if inner is not None and inner != idx and self.mentions[inner].type not in {"Person", "Country", "Position"}:
                     self._contain(inner, idx, 0.85, doc[e])
+            # "the United States-based Institute for the Study of War"
+            if m.type in {"Country", "AdministrativeArea", "Settlement"} and e + 2 < len(doc) and doc[e].text == "-" and doc[e + 1].lower_ == "based":
+                org = self.tok2m.get(e + 2)
+                if org is not None and self.mentions[org].type in _ORGS:
+                    self._contain(org, idx, 0.8, doc[e + 1])
             # demonym first word of a unit or body: "Russian Defense Ministry", "Ukrainian Air Force"
             if m.type in _ORGS and s < len(doc):
                 c = self._demonym(doc[s]) if doc[s].text != m.text else None
@@ -312,7 +347,7 @@ class FactReader:
             # "X in (the) (eastern) Y (region)"
             if m.type == "Settlement" and e + 1 < len(doc) and doc[e].lower_ == "in":
                 k = e + 1
-                while k < len(doc) and (doc[k].lower_ in {"the", "eastern", "western", "northern", "southern", "central", "southeastern", "northeastern", "southwestern", "northwestern"}):
+                while k < len(doc) and (doc[k].lower_ in {"the"} | _DIRECTIONS):
                     k += 1
                 outer = self.tok2m.get(k)
                 if outer is not None and self.mentions[outer].type in {"Country", "AdministrativeArea"}:

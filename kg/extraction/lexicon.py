@@ -15,7 +15,21 @@ TITLE_HEADS = frozenset(
     chairwoman chair leader ambassador envoy aide adviser advisor senator lawmaker deputy speaker prosecutor
     prosecutor-general ombudsman king queen prince emperor monarch pope patriarch foreman founder boss
     representative official officer coordinator administrator executive ceo reporter correspondent editor
-    analyst negotiator inspector lieutenant-governor councillor councilor legislator mp
+    analyst negotiator inspector lieutenant-governor councillor councilor legislator mp journalist columnist
+    photographer producer researcher economist
+    """.split()
+)
+
+#: Title heads that name a job rather than an office: they give an employer, not a position.
+JOB_HEADS = frozenset(
+    "reporter correspondent editor analyst journalist columnist photographer producer researcher economist".split()
+)
+
+#: Title heads too generic to name an office without saying whose it is ("their commander").
+GENERIC_HEADS = frozenset(
+    """
+    commander chief head leader official officer spokesman spokesperson spokeswoman representative director
+    aide adviser advisor executive coordinator administrator boss founder deputy member
     """.split()
 )
 

@@ -110,6 +110,12 @@ class MentionFinder:
         """An NER span that swallowed a title: "Kremlin Spokesman Dmitry Peskov" -> Kremlin, Dmitry Peskov."""
         doc = self.doc
         titles = lx.TITLE_HEADS | lx.TITLE_MODIFIERS | lx.RANKS | lx.HONORIFICS
+        # "Italy's Eni": the owner and the owned are two mentions
+        for k in range(start + 1, end - 1):
+            if doc[k].text in _APOS:
+                return [(start, k, "Location"), *self._split_titles(k + 1, end, "Organization" if type_ != "Person" else type_)]
+        if end - start == 1 and doc[start].lower_ in lx.CHANNELS and type_ == "Person":
+            return [(start, end, "Organization")]
         heads = [i for i in range(start, end) if doc[i].lower_ in lx.TITLE_HEADS | lx.RANKS or doc[i].lower_ in {"staff"}]
         if not heads or type_ not in {"Person", "Organization"}:
             return [(start, end, type_)]
@@ -249,13 +255,16 @@ class MentionFinder:
             if low not in heads and low not in lx.RANKS and low.split("-")[-1] not in heads:
                 continue
             start = tok.i + 1
-            skip = lx.RANKS | lx.HONORIFICS | lx.TITLE_MODIFIERS | heads
+            skip = lx.RANKS | lx.HONORIFICS | lx.TITLE_MODIFIERS | heads | lx.ORG_HEADS
             while start < len(doc) and (doc[start].lower_ in skip or doc[start].text == "-"):
                 start += 1
             if start > tok.i + 1 and doc[start - 1].lower_ not in skip | {"-"}:
                 continue
             end = start
-            while end < len(doc) and end - start < 4 and doc[end].pos_ == "PROPN" and doc[end].is_alpha and doc[end].text[:1].isupper() and not doc[end].is_sent_start:
+            while end < len(doc) and end - start < 5 and not doc[end].is_sent_start and (
+                doc[end].pos_ == "PROPN" and doc[end].is_alpha and doc[end].text[:1].isupper()
+                or doc[end].text == "-" and not doc[end].whitespace_ and end > start and end + 1 < len(doc) and doc[end + 1].text[:1].isupper()
+            ):
                 end += 1
             if end - start >= 2 and not any(self.kb_tokens.get(k) == "Country" for k in range(start, end)):
                 self._add(start, end, "Person", "title", weight=1.5)
@@ -316,19 +325,38 @@ class MentionFinder:
         """Type evidence from the words around a mention."""
         doc = self.doc
         prev = doc[d.start - 1] if d.start > 0 else None
-        prev2 = doc[d.start - 2] if d.start > 1 else None
         nxt = doc[d.end] if d.end < len(doc) else None
-        if prev is not None and prev.lower_ == "of" and prev2 is not None and prev2.lemma_ in lx.AREA_NOUNS and d.type != "Country":
-            return "AdministrativeArea", 3.0
-        if prev is not None and prev.lower_ == "of" and prev2 is not None and prev2.lemma_ in lx.SETTLEMENT_NOUNS:
-            return "Settlement", 3.0
+        cls = self._class_noun_before(d.start)
+        if cls is not None:
+            return cls
         if nxt is not None and nxt.lower_ in lx.AREA_NOUNS and d.type in _LOCATION_TYPES | {"Organization"}:
             if d.type != "Country":
                 d.end += 1
             return "AdministrativeArea", 2.0
+        if nxt is not None and nxt.lower_ in {"city", "town", "village"} and d.type != "Country":
+            return "Settlement", 5.0  # "Kherson city"
         if prev is not None and prev.lower_ in lx.LOCATIVE_PREPS and d.type == "Organization" and d.source == "ner":
             if prev.lower_ in {"in", "near", "around", "outside", "into"}:
                 return "Settlement", 1.5
+        return None
+
+    def _class_noun_before(self, i: int) -> tuple[str, float] | None:
+        """ "the city of X", "the villages of X, Y and Z", "the mayor of X": the class the text gives X."""
+        doc = self.doc
+        k = i - 1
+        # walk back over a list: "X, Y and" before this mention
+        while k >= 1 and (doc[k].text == "," or doc[k].lower_ == "and"):
+            k -= 1
+            while k >= 0 and (doc[k].pos_ == "PROPN" or doc[k].text == "-"):
+                k -= 1
+        if k < 1 or doc[k].lower_ != "of":
+            return None
+        noun = doc[k - 1]
+        lemma = noun.lemma_.lower()
+        if lemma in lx.SETTLEMENT_NOUNS or lemma in {"mayor"}:
+            return "Settlement", 5.0
+        if lemma in lx.AREA_NOUNS or lemma in {"governor"}:
+            return "AdministrativeArea", 5.0
         return None
 
     def run(self, title_heads: frozenset[str] = lx.TITLE_HEADS) -> list[Draft]:
@@ -341,7 +369,9 @@ class MentionFinder:
         kept = self.resolve_overlaps()
         for d in kept:
             ctx = self.context_type(d)
-            if ctx is not None and (ctx[1] > d.weight or d.source == "ner"):
+            if ctx is not None and d.type == "Country":
+                pass
+            elif ctx is not None and (ctx[1] > d.weight or d.source == "ner"):
                 d.type, d.weight = ctx[0], max(d.weight, ctx[1])
                 if d.source == "ner":
                     d.source = "context"
