@@ -28,6 +28,9 @@ _DIRECTIONS = frozenset(
     "eastern western northern southern central southeastern northeastern southwestern northwestern east west north south"
     .split()
 )
+_GROUP_NOUNS = frozenset(
+    "delegation side officer soldier troop force fighter unit member representative official government".split()
+)
 _PRONOUNS = {"he": "Person", "she": "Person", "him": "Person", "her": "Person", "it": "Org", "they": "Org", "its": "Org"}
 
 
@@ -110,6 +113,34 @@ class FactReader:
             return self.title_of[tok.i]
         if tok.lower_ in _PRONOUNS:
             return self._antecedent(tok)
+        if tok.pos_ == "NOUN":
+            return self._owner_of(tok)
+        return None
+
+    def _owner_of(self, noun: Token) -> int | None:
+        """Whose a group noun is: "Russia's delegation", "the Ukrainian side", "officers of the 36th Army"."""
+        for c in noun.children:
+            if c.dep_ == "poss":
+                idx = self.tok2m.get(c.i)
+                if idx is None and c.lower_ in _PRONOUNS:
+                    idx = self._antecedent(c)
+                if idx is not None and self.mentions[idx].type in _ORGS | {"Country", "Person"}:
+                    return idx
+        for c in noun.children:
+            if c.dep_ in {"amod", "compound"}:
+                idx = self.tok2m.get(c.i)
+                if idx is not None and self.mentions[idx].type in _ORGS | {"Country"}:
+                    return idx
+                d = self._demonym(c)
+                if d is not None:
+                    return d
+        if noun.lemma_ in _GROUP_NOUNS:
+            for c in noun.children:
+                if c.dep_ == "prep" and c.lower_ == "of":
+                    for o in c.children:
+                        idx = self.tok2m.get(o.i)
+                        if o.dep_ == "pobj" and idx is not None and self.mentions[idx].type in _ORGS | {"Country"}:
+                            return idx
         return None
 
     def _antecedent(self, tok: Token) -> int | None:
@@ -465,11 +496,14 @@ class FactReader:
             cls = lx.EVENT_TRIGGERS.get(lemma)
             if cls is None or tok.pos_ not in {"NOUN", "VERB"} or self._negated(tok):
                 continue
+            if lemma == "operation" and not any(c.lower_ in {"military", "offensive", "counteroffensive"} for c in tok.children):
+                continue
             if cls == "Call" and tok.pos_ != "NOUN":
                 continue
             if tok.pos_ == "VERB" and cls in {"Meeting"} and lemma == "talk":
                 continue
             participants: list[int] = []
+            object_places: list[int] = []
             root = tok
             if tok.pos_ == "VERB":
                 participants += self._subjects(tok)
@@ -478,6 +512,8 @@ class FactReader:
                         p = self._person_at(c)
                         if p is not None and self.mentions[p].type not in _LOC:
                             participants.append(p)
+                        elif p is not None and cls == "Attack":
+                            object_places.append(p)  # "Russia targeted Kyiv"
             else:
                 for c in tok.children:
                     if c.dep_ in {"poss", "amod", "compound"}:
@@ -486,6 +522,13 @@ class FactReader:
                             p = self._demonym(c)
                         if p is not None and self.mentions[p].type not in {"Position"}:
                             participants.append(p)
+                    if c.dep_ == "acl":  # "the rebellion led by X"
+                        for a in c.children:
+                            if a.dep_ == "agent":
+                                for o in a.children:
+                                    p = self._person_at(o)
+                                    if p is not None and self.mentions[p].type not in _LOC | {"Position"}:
+                                        participants.append(p)
                     if c.dep_ == "prep" and c.lower_ in {"with", "between", "by", "of"}:
                         for o in c.children:
                             for h in [o, *o.conjuncts]:
@@ -496,7 +539,9 @@ class FactReader:
                 if verb is not None and tok.dep_ in {"dobj", "pobj"}:
                     participants += self._subjects(verb)
                     root = tok
-            places = [p for p in self._places(root, set()) if p not in participants]
+            places = object_places + [p for p in self._places(root, set()) if p not in participants]
+            if not places and tok.pos_ == "NOUN":
+                places = self._sentence_places(tok)
             date, date_text = self._date(self._clause_verb(tok) or tok)
             participants = list(dict.fromkeys(participants))
             definite = any(c.dep_ == "det" and c.lower_ in {"the", "this", "that"} for c in tok.children)
@@ -511,8 +556,6 @@ class FactReader:
                         e.date or date, e.date_text or date_text, e.confidence, e.claim,
                     )
                     continue
-            if not places and tok.pos_ == "NOUN":
-                places = self._sentence_places(tok)
             if not participants and not places and tok.pos_ == "VERB":
                 continue
             self.events.append(
