@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -46,7 +47,12 @@ class Extractor:
         self.kb = kb
         self.nlp = nlp or load_pipeline(model, kb.gazetteer() if kb is not None else ())
 
-    def __call__(self, documents: Iterable[Document], *, batch_size: int = 32, n_process: int = 1) -> Iterator[Extraction]:
-        pairs = ((d.text, d) for d in documents)
-        for doc, document in self.nlp.pipe(pairs, as_tuples=True, batch_size=batch_size, n_process=n_process):
-            yield extract_doc(doc, document, self.kb)
+    def parse(self, documents: Sequence[Document]) -> list[Doc]:
+        """spaCy's analysis of some documents, as one batch (worker processes are kg's, see :mod:`kg.pipeline`)."""
+        return list(self.nlp.pipe([d.text for d in documents], batch_size=max(1, len(documents))))
+
+    def __call__(self, documents: Iterable[Document], *, batch_size: int = 32) -> Iterator[Extraction]:
+        it = iter(documents)
+        while chunk := list(itertools.islice(it, batch_size)):
+            for doc, document in zip(self.parse(chunk), chunk):
+                yield extract_doc(doc, document, self.kb)

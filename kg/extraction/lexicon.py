@@ -124,6 +124,9 @@ ORG_HEADS = frozenset(
 #: Words that end a name that is a date or an observance, not an entity.
 NON_ENTITY_HEADS = frozenset("day week month year anniversary eve holiday festival".split())
 
+#: Nouns after a name that make it a programme or publication title, not an organization.
+MEDIA_WORKS = frozenset("programme program show podcast series documentary column newsletter".split())
+
 #: Lines that start page boilerplate (related links, share bars, newsletters).
 BOILERPLATE_LINES = (
     "check also",

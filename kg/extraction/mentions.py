@@ -171,11 +171,15 @@ class MentionFinder:
     def from_phrases(self) -> None:
         """Lowercase branch and body names tied to a country: "Ukraine's ground forces"."""
         doc = self.doc
+        lowers = [t.lower_ for t in doc]
+        starts: dict[str, list[int]] = {}  # where each word occurs, so a phrase is tried only where it can start
+        for i, word in enumerate(lowers):
+            starts.setdefault(word, []).append(i)
         for phrases, type_ in ((lx.MILITARY_PHRASES, "MilitaryUnit"), (lx.BODY_PHRASES, "Organization")):
             for phrase in phrases:
                 n = len(phrase)
-                for i in range(len(doc) - n + 1):
-                    if tuple(t.lower_ for t in doc[i : i + n]) != phrase or doc[i].text[:1].isupper() and i > 0 and not doc[i].is_sent_start:
+                for i in starts.get(phrase[0], ()):
+                    if tuple(lowers[i : i + n]) != phrase or doc[i].text[:1].isupper() and i > 0 and not doc[i].is_sent_start:
                         continue
                     owner = self._owner(i, n)
                     if owner is None:
@@ -298,6 +302,13 @@ class MentionFinder:
             return False
         if d.type == "Person" and d.source == "ner" and (any(c.isdigit() for c in text) or span[-1].tag_ == "NNPS"):
             return False
+        nxt = doc[d.end] if d.end < len(doc) else None
+        if d.source == "ner" and nxt is not None and nxt.text == "-" and not span[-1].whitespace_ and not nxt.whitespace_:
+            return False  # part of a compound name: "IRIS-T", "F-16"
+        if nxt is not None and nxt.lower_ in lx.MEDIA_WORKS:
+            return False  # "the BBC's Newshour programme"
+        if d.source == "ner" and len(span) == 1 and span[0].lower_ in lx.COMMON_PLACE_WORDS:
+            return False
         if len(span) == 1 and d.source == "ner" and span[0].lower_ in lx.TITLE_HEADS | lx.RANKS | lx.TITLE_MODIFIERS:
             return False
         # a name that modifies a date or an observance: "Marine Corps Day"
@@ -321,14 +332,47 @@ class MentionFinder:
         kept.sort(key=lambda d: d.start)
         return kept
 
+    def extend_with_head(self, d: Draft) -> None:
+        """ "the Wagner mercenary group", "the Zaporizhzhia nuclear power plant": a name and its lowercase head."""
+        doc = self.doc
+        k = d.end
+        while k < len(doc) and k - d.end < 4 and doc[k].is_lower and doc[k].pos_ in {"NOUN", "ADJ", "PROPN"}:
+            low = doc[k].lower_
+            if low in lx.MILITARY_HEADS or low == "group" and k > d.end and doc[k - 1].lower_ in {"army", "mercenary", "militia"}:
+                d.end, d.type, d.weight = k + 1, "MilitaryUnit", max(d.weight, 2.0)
+                return
+            if low in {"group"}:
+                d.end, d.type, d.weight = k + 1, "Organization", max(d.weight, 2.0)
+                return
+            if low in lx.PLACE_HEADS:
+                d.end, d.type, d.weight = k + 1, "Location", max(d.weight, 2.5)
+                return
+            k += 1
+
     def context_type(self, d: Draft) -> tuple[str, float] | None:
         """Type evidence from the words around a mention."""
         doc = self.doc
         prev = doc[d.start - 1] if d.start > 0 else None
         nxt = doc[d.end] if d.end < len(doc) else None
-        cls = self._class_noun_before(d.start)
+        cls = self._class_noun_before(d.start, allow_list=d.type != "Person")
         if cls is not None:
             return cls
+        # "Avdiivka, the previously contested town"
+        k = d.end
+        if k + 1 < len(doc) and doc[k].text == "," and doc[k + 1].lower_ == "the" and d.type != "Country":
+            for t in doc[k + 2 : k + 7]:
+                if t.lemma_.lower() in lx.SETTLEMENT_NOUNS and t.pos_ == "NOUN":
+                    return "Settlement", 4.0
+                if t.pos_ not in {"ADV", "ADJ", "VERB"}:
+                    break
+        if nxt is not None and nxt.lower_ == "and" and d.type != "Country":
+            k = d.end + 1
+            while k < len(doc) and doc[k].pos_ == "PROPN":
+                k += 1
+            if k < len(doc) and k > d.end + 1 and doc[k].lemma_.lower() in lx.AREA_NOUNS and doc[k].tag_ == "NNS":
+                return "AdministrativeArea", 4.0
+        if nxt is not None and nxt.lemma_.lower() in lx.AREA_NOUNS and nxt.tag_ == "NNS" and d.type != "Country" and d.start > 0 and doc[d.start - 1].lower_ == "and":
+            return "AdministrativeArea", 4.0
         if nxt is not None and nxt.lower_ in lx.AREA_NOUNS and d.type in _LOCATION_TYPES | {"Organization"}:
             if d.type != "Country":
                 d.end += 1
@@ -340,12 +384,12 @@ class MentionFinder:
                 return "Settlement", 1.5
         return None
 
-    def _class_noun_before(self, i: int) -> tuple[str, float] | None:
+    def _class_noun_before(self, i: int, allow_list: bool = True) -> tuple[str, float] | None:
         """ "the city of X", "the villages of X, Y and Z", "the mayor of X": the class the text gives X."""
         doc = self.doc
         k = i - 1
         # walk back over a list: "X, Y and" before this mention
-        while k >= 1 and (doc[k].text == "," or doc[k].lower_ == "and"):
+        while allow_list and k >= 1 and (doc[k].text == "," or doc[k].lower_ == "and"):
             k -= 1
             while k >= 0 and (doc[k].pos_ == "PROPN" or doc[k].text == "-"):
                 k -= 1
@@ -367,6 +411,13 @@ class MentionFinder:
         self.from_title_prefix(title_heads)
         self.from_acronyms()
         kept = self.resolve_overlaps()
+        taken = {t for d in kept for t in range(d.start, d.end)}
+        for d in kept:
+            if d.type != "Person" and d.source in {"ner", "kb"} and (d.end >= len(self.doc) or d.end not in taken):
+                before = d.end
+                self.extend_with_head(d)
+                if d.end != before:
+                    d.source, d.qid = "rule", None
         for d in kept:
             ctx = self.context_type(d)
             if ctx is not None and d.type == "Country":

@@ -1,58 +1,205 @@
 """Linking resolved entities to Wikidata through the offline knowledge base.
 
-Candidates come from every name of the entity (and the QID the gazetteer
-matched in the text); they are filtered by type compatibility and ranked by
-the knowledge base's score plus coherence with the document's other linked
-places (a city in a country the document is about beats a namesake
-elsewhere). Below the threshold an entity stays NIL, with its candidates kept
-for review.
+Candidates come from every name of an entity (exact, normalized, transliterated and
+fuzzy keys of :meth:`~kg.linking.kb.KnowledgeBase.lookup`). Candidates of an
+incompatible family are dropped (a person is never linked to a place); each remaining
+one is described by a few features (:data:`FEATURES`): how well a name matched, the
+item's prior, whether the gazetteer matched this very item in the text, agreement with
+the class the text gives the entity, coherence with the document (its country is a
+country of the document, or it contains or lies in another place of the document,
+through :meth:`~kg.linking.kb.KnowledgeBase.ancestors`), context words shared with the
+item's description, and its lead over the other candidates.
+
+The features are combined by fixed weights (:data:`WEIGHTS`: their signs and relative
+sizes encode what each piece of evidence is worth) into a score, and the score is mapped
+to a calibrated confidence, the probability that the candidate is the right item, by a
+logistic (Platt) scaling fitted on gold annotations (:data:`CALIBRATION`,
+:mod:`kg.evaluation.linking`; see ``docs/decisions/2026-11-25-wikidata-linking.md``). A
+candidate found only by fuzzy matching, with nothing in the document to support it, is
+never confident enough to link. The best candidate is linked when its confidence reaches
+the threshold; otherwise the entity stays NIL. Either way the best candidates are kept,
+with their confidences, for review (``kg:candidate``).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
 from ..records import Candidate, Entity, Link, Resolution
 
 FAMILY = {"Person": "Person", "Organization": "Org", "MilitaryUnit": "Org", "Location": "Loc", "Country": "Loc",
           "AdministrativeArea": "Loc", "Settlement": "Loc", "Position": "Position", "Event": "Event"}
 DEFAULT_THRESHOLD = 0.5
+#: Candidates looked up per name, and alternatives kept on a link.
+LOOKUP_LIMIT, KEPT_CANDIDATES = 8, 5
+
+#: The features of a candidate, in the order of :data:`WEIGHTS`.
+FEATURES = ("match", "prior", "hint", "same_class", "other_class", "org_as_place", "country_in_doc", "containment",
+            "description", "lead")
+#: Weights of :data:`FEATURES` in a candidate's score.
+WEIGHTS = (3.0, 1.5, 1.5, 1.0, -1.5, -1.0, 0.7, 1.0, 0.5, 1.5)
+#: Platt scaling of the score to a probability, ``(scale, offset)``: fitted by ``python -m kg.evaluation.linking``
+#: on the project's gold annotations (the decision record gives the data and the reliability check).
+CALIBRATION = (1.0, -3.0)
+#: Most a fuzzy-only candidate without support in the document can score (below the default threshold).
+FUZZY_CAP = 0.4
+_FUZZY = 0.65
+
+_WORD = re.compile(r"[^\W\d_]{4,}")
+#: Description words that say nothing about an item's identity.
+_BLAND = frozenset("""populated place admin capital region country state city town with from that this which
+    located part former other main also into upon their there where""".split())
 
 
-def _candidates(entity: Entity, resolution: Resolution, kb) -> dict[str, Candidate]:
-    mentions = resolution.extraction.mentions
-    counts: dict[str, int] = {}
-    for i in entity.mentions:
-        if mentions[i].qid:
-            counts[mentions[i].qid] = counts.get(mentions[i].qid, 0) + 1
-    # the QID the gazetteer matched most often ("the Belgorod region" twice beats a bare "Belgorod" once)
-    hints = {q for q, n in counts.items() if n == max(counts.values())}
-    names = dict.fromkeys([entity.name, *entity.aliases])
-    found: dict[str, Candidate] = {}
-    for name in names:
-        for c in kb.lookup(name, limit=8):
-            if c.qid not in found or c.score > found[c.qid].score:
-                found[c.qid] = c
-    for qid in hints:
-        rec = found.get(qid)
-        if rec is not None:
-            found[qid] = replace(rec, score=min(1.0, rec.score + 0.2))
-    return found
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """One candidate of an entity with its features and confidence."""
+
+    candidate: Candidate
+    features: tuple[float, ...]
+    confidence: float
 
 
-def _score(entity: Entity, cand: Candidate, countries: set[str], kb) -> float | None:
-    ef, cf = FAMILY.get(entity.type), FAMILY.get(cand.type)
-    score = cand.score
-    if ef != cf:
-        # a place the NER called an organization ("Moscow said ...") may still be the place
-        if not (ef == "Org" and cf == "Loc"):
-            return None
-        score -= 0.15
-    if cf == "Loc" and cand.type != "Country" and countries:
-        rec = kb.get(cand.qid)
-        if rec is not None and rec.country in countries:
-            score += 0.1
-    return score
+def raw_score(features: Iterable[float], weights: tuple[float, ...] = WEIGHTS) -> float:
+    """A candidate's score: its features weighted by :data:`WEIGHTS`.
+
+    >>> raw_score([1.0] + [0.0] * (len(FEATURES) - 1))
+    3.0
+    """
+    return sum(w * f for w, f in zip(weights, features))
+
+
+def confidence(features: tuple[float, ...], calibration: tuple[float, float] = CALIBRATION) -> float:
+    """The calibrated probability that a candidate with these features is the right item.
+
+    >>> f = dict.fromkeys(FEATURES, 0.0)
+    >>> exact = confidence(tuple({**f, "match": 1.0, "prior": 0.8, "hint": 1.0, "lead": 1.0}.values()))
+    >>> fuzzy = confidence(tuple({**f, "match": 0.5, "prior": 0.8, "lead": 1.0}.values()))
+    >>> exact > 0.9 > DEFAULT_THRESHOLD > FUZZY_CAP >= fuzzy
+    True
+    """
+    scale, offset = calibration
+    p = 1.0 / (1.0 + math.exp(-(scale * raw_score(features) + offset)))
+    named = dict(zip(FEATURES, features))
+    if named["match"] < _FUZZY and not (named["hint"] or named["containment"] or named["country_in_doc"]):
+        p = min(p, FUZZY_CAP)
+    return p
+
+
+def _words(text: str) -> set[str]:
+    return {w.casefold() for w in _WORD.findall(text)}
+
+
+class _Document:
+    """What linking needs to know about one document: its entities' candidates, places and context words."""
+
+    def __init__(self, resolution: Resolution, kb):
+        self.kb = kb
+        ex = resolution.extraction
+        self.entities = resolution.entities
+        self._ancestors: dict[str, frozenset[str]] = {}
+        self.candidates: dict[str, list[tuple[Candidate, float, bool]]] = {}  # key -> (candidate, match weight, hinted)
+        for e in self.entities:
+            self.candidates[e.key] = self._lookup(e, ex.mentions)
+        # each entity's most likely item before disambiguation: the anchors coherence is measured against
+        self.anchors: dict[str, str] = {}
+        for e in self.entities:
+            plausible = [(c, m, h) for c, m, h in self.candidates[e.key] if _compatible(e.type, c.type) is not None]
+            if plausible:
+                best = max(plausible, key=lambda t: (t[2], t[0].score, t[0].qid))
+                self.anchors[e.key] = best[0].qid
+        self.countries = {q for k, q in self.anchors.items() if self._type_of(k) == "Country"}
+        text = ex.document.text
+        self.context: dict[str, set[str]] = {}
+        for e in self.entities:
+            sentences = {ex.mentions[i].sentence for i in e.mentions}
+            words: set[str] = set()
+            for s in sentences:
+                if 0 <= s < len(ex.sentences):
+                    words |= _words(text[ex.sentences[s].start : ex.sentences[s].end])
+            self.context[e.key] = words - {w for n in (e.name, *e.aliases) for w in _words(n)}
+
+    def _type_of(self, key: str) -> str | None:
+        qid = self.anchors.get(key)
+        return next((c.type for c, _, _ in self.candidates.get(key, ()) if c.qid == qid), None)
+
+    def _lookup(self, entity: Entity, mentions) -> list[tuple[Candidate, float, bool]]:
+        counts: dict[str, int] = {}
+        for i in entity.mentions:
+            if mentions[i].qid:
+                counts[mentions[i].qid] = counts.get(mentions[i].qid, 0) + 1
+        # the QID the gazetteer matched most often ("the Belgorod region" twice beats a bare "Belgorod" once)
+        hints = {q for q, n in counts.items() if n == max(counts.values())}
+        found: dict[str, Candidate] = {}
+        for name in dict.fromkeys([entity.name, *entity.aliases]):
+            for c in self.kb.lookup(name, limit=LOOKUP_LIMIT):
+                if c.qid not in found or c.score > found[c.qid].score:
+                    found[c.qid] = c
+        out = []
+        for c in found.values():
+            rec = self.kb.get(c.qid)
+            prior = rec.prior if rec is not None else 0.0
+            match = min(1.0, c.score / (0.6 + 0.4 * prior))  # undo the knowledge base's prior mix
+            out.append((c, match, c.qid in hints))
+        return out
+
+    def ancestors(self, qid: str) -> frozenset[str]:
+        if qid not in self._ancestors:
+            self._ancestors[qid] = frozenset(self.kb.ancestors(qid))
+        return self._ancestors[qid]
+
+    def features(self, entity: Entity) -> list[tuple[Candidate, tuple[float, ...]]]:
+        """The compatible candidates of an entity with their features (:data:`FEATURES`)."""
+        cands = [(c, m, h) for c, m, h in self.candidates.get(entity.key, ()) if _compatible(entity.type, c.type) is not None]
+        if not cands:
+            return []
+        others = {q for k, q in self.anchors.items() if k != entity.key}
+        out = []
+        for c, match, hinted in cands:
+            rec = self.kb.get(c.qid)
+            prior = rec.prior if rec is not None else 0.0
+            specific = FAMILY.get(entity.type) == "Loc" and entity.type != "Location" and c.type != "Location"
+            place = FAMILY.get(c.type) == "Loc"
+            country = float(place and c.type != "Country" and rec is not None and rec.country in (self.countries - {c.qid}))
+            # containment below the country level: a city in a region of the document, a region holding a city of it
+            inside = place and bool(self.ancestors(c.qid) & (others - self.countries))
+            contains = place and any(c.qid in self.ancestors(q) for q in others if q != c.qid)
+            described = _words(c.description) - _BLAND
+            shared = len(described & self.context.get(entity.key, set())) / len(described) if described else 0.0
+            rival = max((o.score for o, _, _ in cands if o.qid != c.qid), default=0.0)
+            out.append((c, (
+                match, prior, float(hinted),
+                float(specific and c.type == entity.type), float(specific and c.type != entity.type),
+                float(_compatible(entity.type, c.type) == "org_as_place"), country, float(inside or contains),
+                min(1.0, shared), max(-1.0, min(1.0, (c.score - rival) * 4)),
+            )))  # fmt: skip
+        return out
+
+
+def _compatible(entity_type: str, cand_type: str) -> str | None:
+    """``"same"`` when the families agree, ``"org_as_place"`` for a place the text calls an organization
+    ("Moscow said ..."), None when the candidate cannot be the entity."""
+    ef, cf = FAMILY.get(entity_type), FAMILY.get(cand_type)
+    if ef == cf:
+        return "same"
+    return "org_as_place" if ef == "Org" and cf == "Loc" else None
+
+
+def score_candidates(resolution: Resolution, kb) -> dict[str, list[Scored]]:
+    """Every entity's compatible candidates, scored and sorted by confidence (best first).
+
+    Used by :func:`link` and by the calibration in :mod:`kg.evaluation.linking`.
+    """
+    doc = _Document(resolution, kb)
+    out: dict[str, list[Scored]] = {}
+    for e in resolution.entities:
+        scored = [Scored(c, f, confidence(f)) for c, f in doc.features(e)]
+        scored.sort(key=lambda s: (-s.confidence, s.candidate.qid))
+        out[e.key] = scored
+    return out
 
 
 def link(resolution: Resolution, kb, *, threshold: float = DEFAULT_THRESHOLD) -> Resolution:
@@ -61,36 +208,41 @@ def link(resolution: Resolution, kb, *, threshold: float = DEFAULT_THRESHOLD) ->
     Args:
         resolution: the entities of one document.
         kb: an open knowledge base.
-        threshold: minimum confidence for a link; below it the entity is NIL.
+        threshold: minimum confidence for a link; below it the entity is NIL (its candidates are kept).
     """
-    cands = {e.key: _candidates(e, resolution, kb) for e in resolution.entities}
-    # countries the document names, for coherence
-    countries = set()
-    for e in resolution.entities:
-        best = max(cands.get(e.key, {}).values(), key=lambda c: c.score, default=None)
-        if best is not None and best.type == "Country" and FAMILY.get(e.type) == "Loc":
-            countries.add(best.qid)
+    scored = score_candidates(resolution, kb)
     out = []
     for e in resolution.entities:
-        found = cands.get(e.key)
-        if not found:
+        ranked = scored.get(e.key, [])
+        if not ranked:
             out.append(e)
             continue
-        scored = []
-        for c in found.values():
-            s = _score(e, c, countries, kb)
-            if s is not None:
-                scored.append(replace(c, score=round(max(0.0, min(1.0, s)), 3)))
-        scored.sort(key=lambda c: (-c.score, c.qid))
-        alternatives = tuple(scored[:5])
-        if scored and scored[0].score >= threshold:
-            best = scored[0]
-            type_ = e.type
-            if FAMILY.get(best.type) == "Loc" or best.type == "Person" or FAMILY.get(e.type) != FAMILY.get(best.type):
-                type_ = best.type if best.type != "Location" or FAMILY.get(e.type) != "Loc" else e.type
-            # one label per linked node in every document: the knowledge base's; surface forms become aliases
-            aliases = tuple(sorted((set(e.aliases) | {e.name}) - {best.label}))
-            out.append(replace(e, type=type_, name=best.label, aliases=aliases, link=Link(best.qid, best.score, alternatives)))
+        alternatives = tuple(replace(s.candidate, score=round(s.confidence, 3)) for s in ranked[:KEPT_CANDIDATES])
+        best = alternatives[0]
+        if best.score >= threshold:
+            out.append(_linked(e, best, alternatives))
         else:
             out.append(replace(e, link=Link(None, 0.0, alternatives)))
     return replace(resolution, entities=tuple(out))
+
+
+def _linked(e: Entity, best: Candidate, alternatives: tuple[Candidate, ...]) -> Entity:
+    type_ = e.type
+    if FAMILY.get(best.type) == "Loc" or best.type == "Person" or FAMILY.get(e.type) != FAMILY.get(best.type):
+        type_ = best.type if best.type != "Location" or FAMILY.get(e.type) != "Loc" else e.type
+    # one label per linked node in every document: the knowledge base's; surface forms become aliases
+    aliases = tuple(sorted((set(e.aliases) | {e.name}) - {best.label}))
+    return replace(e, type=type_, name=best.label, aliases=aliases, link=Link(best.qid, best.score, alternatives))
+
+
+def feature_table(scored: Mapping[str, list[Scored]]) -> list[dict[str, object]]:
+    """Scored candidates as plain rows (entity key, QID, features by name, confidence), for inspection.
+
+    >>> feature_table({"e": [Scored(Candidate("Q1", "One", "Country", 0.9), (1.0,) * len(FEATURES), 0.9)]})[0]["match"]
+    1.0
+    """
+    return [
+        {"entity": key, "qid": s.candidate.qid, **dict(zip(FEATURES, s.features)), "confidence": round(s.confidence, 3)}
+        for key, rows in scored.items()
+        for s in rows
+    ]

@@ -131,6 +131,10 @@ def resolve(extraction: Extraction, kb=None) -> Resolution:
     for i, m in enumerate(mentions):
         if _FAMILY.get(m.type) in {"Org", "Loc"} and len(m.name.split()) >= 2:
             long_names.setdefault(_initials(m.name), i)
+            words = m.name.split()
+            country = kb.demonym(words[0]) if kb is not None else None
+            if country is not None:  # "Ukrainian Armed Forces" is also "Armed Forces of Ukraine": AFU
+                long_names.setdefault(_initials(" ".join(words[1:] + ["of", country.label])), i)
     for i, m in enumerate(mentions):
         words = m.name.split()
         if _FAMILY.get(m.type) in {"Org", "Loc"} and words and words[-1].isupper() and len(words[-1]) >= 2:
@@ -148,6 +152,15 @@ def resolve(extraction: Extraction, kb=None) -> Resolution:
                     union(units[key], i)
                 else:
                     units[key] = i
+
+    if kb is not None:
+        for i, m in enumerate(mentions):
+            if m.type == "Person" and m.source == "ner" and len(m.name.split()) == 1 and i not in retype and find(i) == i:
+                cands = kb.lookup(m.name, limit=3)
+                if cands and cands[0].score >= 0.6 and _FAMILY.get(cands[0].type) == "Loc" and not any(
+                    c.type == "Person" for c in cands
+                ):
+                    retype[i] = cands[0].type
 
     groups: dict[int, list[int]] = defaultdict(list)
     for i in range(len(mentions)):
