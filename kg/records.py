@@ -74,7 +74,8 @@ class Relation:
     object: int
     confidence: float
     sentence: int
-    claim: int | None = None  # index of the claim that reports it, if any
+    claim: int | None = None  # index of the claim whose content holds it, if any
+    asserted: bool = True  # False: only reported by the claim, not stated by the text as fact
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,9 @@ deterministic: the same resolution always gives the same quads.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 from pyoxigraph import Literal, NamedNode, Quad
 
 from .. import iri
@@ -27,6 +30,51 @@ XSD_DECIMAL = NamedNode(XSD + "decimal")
 XSD_NNI = NamedNode(XSD + "nonNegativeInteger")
 
 
+# the terms the graph is made of, as pyoxigraph nodes, made once
+ITSRDF_taClassRef = NamedNode(str(ITSRDF.taClassRef))
+ITSRDF_taIdentRef = NamedNode(str(ITSRDF.taIdentRef))
+KG_Candidate = NamedNode(str(KG.Candidate))
+KG_Claim = NamedNode(str(KG.Claim))
+KG_about = NamedNode(str(KG.about))
+KG_asserts = NamedNode(str(KG.asserts))
+KG_candidate = NamedNode(str(KG.candidate))
+KG_candidateEntity = NamedNode(str(KG.candidateEntity))
+KG_channel = NamedNode(str(KG.channel))
+KG_claimant = NamedNode(str(KG.claimant))
+KG_confidence = NamedNode(str(KG.confidence))
+KG_content = NamedNode(str(KG.content))
+KG_denies = NamedNode(str(KG.denies))
+KG_documentDate = NamedNode(str(KG.documentDate))
+KG_evidence = NamedNode(str(KG.evidence))
+KG_extractedBy = NamedNode(str(KG.extractedBy))
+KG_linkConfidence = NamedNode(str(KG.linkConfidence))
+KG_location = NamedNode(str(KG.location))
+KG_mentionCount = NamedNode(str(KG.mentionCount))
+KG_participant = NamedNode(str(KG.participant))
+KG_pointInTime = NamedNode(str(KG.pointInTime))
+KG_reports = NamedNode(str(KG.reports))
+KG_score = NamedNode(str(KG.score))
+KG_stance = NamedNode(str(KG.stance))
+NIF_Context = NamedNode(str(NIF.Context))
+NIF_Phrase = NamedNode(str(NIF.Phrase))
+NIF_Sentence = NamedNode(str(NIF.Sentence))
+NIF_anchorOf = NamedNode(str(NIF.anchorOf))
+NIF_beginIndex = NamedNode(str(NIF.beginIndex))
+NIF_endIndex = NamedNode(str(NIF.endIndex))
+NIF_isString = NamedNode(str(NIF.isString))
+NIF_referenceContext = NamedNode(str(NIF.referenceContext))
+NIF_sentence = NamedNode(str(NIF.sentence))
+NIF_sourceUrl = NamedNode(str(NIF.sourceUrl))
+PROV_wasDerivedFrom = NamedNode(str(PROV.wasDerivedFrom))
+SCHEMA_headline = NamedNode(str(SCHEMA.headline))
+
+
+@lru_cache(maxsize=None)
+def _kg(name: str) -> NamedNode:
+    """An ontology term by local name (a class or a property), checked by the closed namespace."""
+    return NamedNode(str(KG[name]))
+
+
 def _n(term) -> NamedNode:
     return NamedNode(str(term))
 
@@ -39,9 +87,20 @@ def _int(value: int) -> Literal:
     return Literal(str(value), datatype=XSD_NNI)
 
 
+# What XML 1.0 cannot carry, even escaped: C0 controls but tab, LF and CR; U+FFFE, U+FFFF; lone surrogates.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
 def _clean(text: str) -> str:
-    """Literal text with lone surrogates replaced, so every serializer can write it."""
-    return text.encode("utf-8", "replace").decode("utf-8") if any("\ud800" <= c <= "\udfff" for c in text) else text
+    """Literal text every format carries unchanged: CR as LF (XML parsers turn a raw CR into LF),
+    characters XML 1.0 cannot hold and lone surrogates as U+FFFD. One character for one, so offsets hold.
+
+    >>> _clean("a\\r\\nb\\x01\\ud800")
+    'a\\n\\nb\\ufffd\\ufffd'
+    """
+    if "\r" in text:
+        text = text.replace("\r", "\n")
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def entity_node(entity) -> NamedNode:
@@ -56,36 +115,50 @@ def document_quads(resolution: Resolution) -> list[Quad]:
     >>> len(document_quads(Resolution(Extraction(doc, (), ()), (), ()))) > 0
     True
     """
+    return sorted(graph_quads(resolution), key=str)
+
+
+def graph_quads(resolution: Resolution) -> set[Quad]:
+    """All quads of one document, in its own named graph, in no particular order (:func:`document_quads` sorts them).
+
+    >>> from kg.records import Document, Extraction, Resolution
+    >>> len(graph_quads(Resolution(Extraction(Document("d", "Hello."), (), ()), (), ())))
+    5
+    """
     ex = resolution.extraction
     doc = ex.document
     g = _n(iri.graph_iri(doc.id))
     out: set[Quad] = set()
 
     def add(s, p, o) -> None:
-        out.add(Quad(s, _n(p) if not isinstance(p, NamedNode) else p, o, g))
+        out.add(Quad(s, p, o, g))
 
     text = _clean(doc.text)
     context = _n(iri.span_iri(doc.id, 0, len(doc.text)))
-    add(context, RDF_TYPE, _n(NIF.Context))
-    add(context, _n(NIF.isString), Literal(text))
-    add(context, _n(NIF.beginIndex), _int(0))
-    add(context, _n(NIF.endIndex), _int(len(doc.text)))
-    add(context, _n(PROV.wasDerivedFrom), _n(iri.document_iri(doc.id)))
+    add(context, RDF_TYPE, NIF_Context)
+    add(context, NIF_isString, Literal(text))
+    add(context, NIF_beginIndex, _int(0))
+    add(context, NIF_endIndex, _int(len(doc.text)))
+    add(context, PROV_wasDerivedFrom, _n(iri.document_iri(doc.id)))
     if doc.source:
-        add(context, _n(NIF.sourceUrl), Literal(_clean(doc.source)))
+        add(context, NIF_sourceUrl, Literal(_clean(doc.source)))
     if doc.title:
-        add(context, _n(SCHEMA.headline), Literal(_clean(doc.title)))
+        add(context, SCHEMA_headline, Literal(_clean(doc.title)))
     if doc.date:
-        add(context, _n(KG.documentDate), Literal(doc.date, datatype=XSD_DATE))
+        add(context, KG_documentDate, Literal(doc.date, datatype=XSD_DATE))
+
+    sentences: dict[int, NamedNode] = {}
 
     def sentence(k: int) -> NamedNode:
+        if k in sentences:
+            return sentences[k]
         s = ex.sentences[k]
-        node = _n(iri.span_iri(doc.id, s.start, s.end))
-        add(node, RDF_TYPE, _n(NIF.Sentence))
-        add(node, _n(NIF.anchorOf), Literal(_clean(doc.text[s.start : s.end])))
-        add(node, _n(NIF.beginIndex), _int(s.start))
-        add(node, _n(NIF.endIndex), _int(s.end))
-        add(node, _n(NIF.referenceContext), context)
+        node = sentences[k] = _n(iri.span_iri(doc.id, s.start, s.end))
+        add(node, RDF_TYPE, NIF_Sentence)
+        add(node, NIF_anchorOf, Literal(_clean(doc.text[s.start : s.end])))
+        add(node, NIF_beginIndex, _int(s.start))
+        add(node, NIF_endIndex, _int(s.end))
+        add(node, NIF_referenceContext, context)
         return node
 
     entities = {e.key: e for e in resolution.entities}
@@ -100,34 +173,34 @@ def document_quads(resolution: Resolution) -> list[Quad]:
         e = entities[key]
         node = _n(iri.span_iri(doc.id, m.start, m.end))
         mention_node[i] = node
-        add(node, RDF_TYPE, _n(NIF.Phrase))
-        add(node, _n(NIF.anchorOf), Literal(_clean(m.text)))
-        add(node, _n(NIF.beginIndex), _int(m.start))
-        add(node, _n(NIF.endIndex), _int(m.end))
-        add(node, _n(NIF.referenceContext), context)
-        add(node, _n(NIF.sentence), sentence(m.sentence))
-        add(node, _n(ITSRDF.taIdentRef), nodes[key])
-        add(node, _n(ITSRDF.taClassRef), _n(KG[e.type]))
-        add(node, _n(KG.extractedBy), Literal(m.source))
-        add(node, _n(KG.confidence), _dec(m.confidence))
+        add(node, RDF_TYPE, NIF_Phrase)
+        add(node, NIF_anchorOf, Literal(_clean(m.text)))
+        add(node, NIF_beginIndex, _int(m.start))
+        add(node, NIF_endIndex, _int(m.end))
+        add(node, NIF_referenceContext, context)
+        add(node, NIF_sentence, sentence(m.sentence))
+        add(node, ITSRDF_taIdentRef, nodes[key])
+        add(node, ITSRDF_taClassRef, _kg(e.type))
+        add(node, KG_extractedBy, Literal(m.source))
+        add(node, KG_confidence, _dec(m.confidence))
         counts[key] = counts.get(key, 0) + 1
 
     for e in resolution.entities:
         node = nodes[e.key]
-        add(node, RDF_TYPE, _n(KG[e.type]))
+        add(node, RDF_TYPE, _kg(e.type))
         add(node, RDFS_LABEL, Literal(_clean(e.name)))
         for alias in e.aliases:
             add(node, SKOS_ALT, Literal(_clean(alias)))
-        add(node, _n(KG.mentionCount), _int(counts.get(e.key, 0)))
+        add(node, KG_mentionCount, _int(counts.get(e.key, 0)))
         if e.link.qid:
             add(node, OWL_SAME, _n(iri.wikidata_iri(e.link.qid)))
-            add(node, _n(KG.linkConfidence), _dec(e.link.confidence))
+            add(node, KG_linkConfidence, _dec(e.link.confidence))
         for c in e.link.candidates:
             cand = _n(iri.hashed_iri("candidate", node.value, c.qid))
-            add(node, _n(KG.candidate), cand)
-            add(cand, RDF_TYPE, _n(KG.Candidate))
-            add(cand, _n(KG.candidateEntity), _n(iri.wikidata_iri(c.qid)))
-            add(cand, _n(KG.score), _dec(c.score))
+            add(node, KG_candidate, cand)
+            add(cand, RDF_TYPE, KG_Candidate)
+            add(cand, KG_candidateEntity, _n(iri.wikidata_iri(c.qid)))
+            add(cand, KG_score, _dec(c.score))
             add(cand, RDFS_LABEL, Literal(_clean(c.label)))
 
     def ent(i: int) -> NamedNode | None:
@@ -141,60 +214,60 @@ def document_quads(resolution: Resolution) -> list[Quad]:
         claimant = ent(c.claimant)
         if claimant is None:
             continue
-        add(node, RDF_TYPE, _n(KG.Claim))
-        add(node, _n(KG.claimant), claimant)
-        add(node, _n(KG.stance), _n(KG.asserts if c.stance == "asserts" else KG.denies))
-        add(node, _n(KG.content), Literal(_clean(doc.text[c.content_start : c.content_end])))
+        add(node, RDF_TYPE, KG_Claim)
+        add(node, KG_claimant, claimant)
+        add(node, KG_stance, KG_asserts if c.stance == "asserts" else KG_denies)
+        add(node, KG_content, Literal(_clean(doc.text[c.content_start : c.content_end])))
         add(node, RDFS_LABEL, Literal(_clean(f"{c.cue}: {doc.text[c.content_start : c.content_end]}"[:200])))
-        add(node, _n(KG.evidence), sentence(c.sentence))
-        add(node, _n(KG.confidence), _dec(c.confidence))
-        add(node, _n(PROV.wasDerivedFrom), _n(iri.span_iri(doc.id, c.content_start, c.content_end)))
+        add(node, KG_evidence, sentence(c.sentence))
+        add(node, KG_confidence, _dec(c.confidence))
+        add(node, PROV_wasDerivedFrom, _n(iri.span_iri(doc.id, c.content_start, c.content_end)))
         if c.channel:
-            add(node, _n(KG.channel), Literal(_clean(c.channel)))
+            add(node, KG_channel, Literal(_clean(c.channel)))
         if c.date:
-            add(node, _n(KG.pointInTime), Literal(c.date, datatype=XSD_DATE))
+            add(node, KG_pointInTime, Literal(c.date, datatype=XSD_DATE))
         for a in c.about:
             target = ent(a)
             if target is not None and target != claimant:
-                add(node, _n(KG.about), target)
+                add(node, KG_about, target)
 
     for r in ex.relations:
         s, o = ent(r.subject), ent(r.object)
         if s is None or o is None or s == o:
             continue
-        prop = _n(KG[r.property])
+        prop = _kg(r.property)
         stmt = _n(iri.hashed_iri("stmt", s.value, prop.value, o.value, doc.id, r.sentence, r.claim))
         add(stmt, RDF_TYPE, RDF_STATEMENT)
         add(stmt, RDF_SUBJECT, s)
         add(stmt, RDF_PREDICATE, prop)
         add(stmt, RDF_OBJECT, o)
-        add(stmt, _n(KG.confidence), _dec(r.confidence))
-        add(stmt, _n(KG.evidence), sentence(r.sentence))
+        add(stmt, KG_confidence, _dec(r.confidence))
+        add(stmt, KG_evidence, sentence(r.sentence))
         for i in (r.subject, r.object):
             if i in mention_node:
-                add(stmt, _n(PROV.wasDerivedFrom), mention_node[i])
-        if r.claim is None:
+                add(stmt, PROV_wasDerivedFrom, mention_node[i])
+        if r.asserted:
             add(s, prop, o)
-        else:
-            add(claim_nodes[r.claim], _n(KG.reports), stmt)
+        if r.claim is not None:
+            add(claim_nodes[r.claim], KG_reports, stmt)
 
     for ev in ex.events:
         node = _n(iri.hashed_iri("event", doc.id, ev.type, ev.trigger_start))
-        add(node, RDF_TYPE, _n(KG[ev.type]))
+        add(node, RDF_TYPE, _kg(ev.type))
         add(node, RDFS_LABEL, Literal(_clean(ev.trigger)))
-        add(node, _n(KG.confidence), _dec(ev.confidence))
-        add(node, _n(KG.evidence), sentence(ev.sentence))
-        add(node, _n(PROV.wasDerivedFrom), _n(iri.span_iri(doc.id, ev.trigger_start, ev.trigger_end)))
+        add(node, KG_confidence, _dec(ev.confidence))
+        add(node, KG_evidence, sentence(ev.sentence))
+        add(node, PROV_wasDerivedFrom, _n(iri.span_iri(doc.id, ev.trigger_start, ev.trigger_end)))
         for p in ev.participants:
             target = ent(p)
             if target is not None:
-                add(node, _n(KG.participant), target)
+                add(node, KG_participant, target)
         for p in ev.places:
             target = ent(p)
             if target is not None:
-                add(node, _n(KG.location), target)
+                add(node, KG_location, target)
         if ev.date:
-            add(node, _n(KG.pointInTime), Literal(ev.date, datatype=XSD_DATE))
+            add(node, KG_pointInTime, Literal(ev.date, datatype=XSD_DATE))
         if ev.claim is not None and ev.claim < len(claim_nodes):
-            add(claim_nodes[ev.claim], _n(KG.reports), node)
-    return sorted(out, key=str)
+            add(claim_nodes[ev.claim], KG_reports, node)
+    return out

@@ -16,6 +16,9 @@ from .nlp import DEFAULT_MODEL, load_pipeline
 
 log = logging.getLogger(__name__)
 
+#: Knowledge-base names below this popularity prior stay out of the gazetteer (the NER and rules still find them).
+GAZETTEER_MIN_PRIOR = 0.3
+
 
 def extract_doc(doc: Doc, document: Document, kb=None) -> Extraction:
     """Read one parsed spaCy Doc into a plain Extraction record."""
@@ -45,7 +48,7 @@ class Extractor:
 
     def __init__(self, model: str = DEFAULT_MODEL, kb=None, nlp: Language | None = None):
         self.kb = kb
-        self.nlp = nlp or load_pipeline(model, kb.gazetteer() if kb is not None else ())
+        self.nlp = nlp or load_pipeline(model, kb.gazetteer(min_prior=GAZETTEER_MIN_PRIOR) if kb is not None else ())
 
     def parse(self, documents: Sequence[Document]) -> list[Doc]:
         """spaCy's analysis of some documents, as one batch (worker processes are kg's, see :mod:`kg.pipeline`)."""

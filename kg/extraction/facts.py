@@ -28,6 +28,10 @@ _DIRECTIONS = frozenset(
     "eastern western northern southern central southeastern northeastern southwestern northwestern east west north south"
     .split()
 )
+#: Relations the rules read from descriptive syntax: asserted even inside reported speech.
+_DESCRIPTIVE = frozenset(
+    "positionHeld jurisdiction citizenship employer militaryBranch country locatedIn partOf headquarters capitalOf".split()
+)
 _GROUP_NOUNS = frozenset(
     "delegation side officer soldier troop force fighter unit member representative official government".split()
 )
@@ -653,14 +657,21 @@ class FactReader:
                                                          tuple(dict.fromkeys(self.tok2m[t] for t in range(a, b) if t in self.tok2m)), 0.7))
 
     def attach_to_claims(self) -> None:
-        """Facts whose words lie inside a claim's content are reported by it, not asserted."""
+        """Link facts whose words lie inside a claim's content to that claim.
+
+        Relations read from descriptive syntax (titles, possessives, "the city
+        of X") are the writer's own description and stay asserted; the claim
+        still links to them. Events inside a claim's content are what the
+        claimant reports.
+        """
         if not self.claims:
             return
         for k, r in enumerate(self.relations):
             ms, mo = self.mentions[r.subject], self.mentions[r.object]
             for ci, c in enumerate(self.claims):
-                if c.content_start <= min(ms.start, mo.start) and max(ms.end, mo.end) <= c.content_end and r.property not in {"positionHeld", "jurisdiction", "citizenship", "employer", "militaryBranch"}:
-                    self.relations[k] = Relation(r.subject, r.property, r.object, r.confidence, r.sentence, ci)
+                if c.content_start <= min(ms.start, mo.start) and max(ms.end, mo.end) <= c.content_end:
+                    self.relations[k] = Relation(r.subject, r.property, r.object, r.confidence, r.sentence, ci,
+                                                 asserted=r.property in _DESCRIPTIVE)
                     break
         for k, e in enumerate(self.events):
             for ci, c in enumerate(self.claims):

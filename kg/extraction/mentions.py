@@ -145,11 +145,15 @@ class MentionFinder:
                     j -= 1
                 # "National Guard of Russia", "Ministry of Defence": take a capitalized of-complement
                 end = i + 1
-                if end + 1 < len(doc) and doc[end].lower_ == "of" and doc[end + 1].text[:1].isupper():
+                if end + 1 < len(doc) and doc[end].lower_ == "of":
                     k = end + 1
-                    while k < len(doc) and doc[k].text[:1].isupper() and not doc[k].is_sent_start:
-                        k += 1
-                    end = k
+                    if k + 1 < len(doc) and doc[k].lower_ == "the" and doc[k + 1].text[:1].isupper():
+                        k += 1  # "the General Staff of the Ukrainian Armed Forces"
+                    if doc[k].text[:1].isupper():
+                        while k < len(doc) and (doc[k].text[:1].isupper() or doc[k].lower_ == "of" and k + 1 < len(doc)
+                                                and doc[k + 1].text[:1].isupper()) and not doc[k].is_sent_start:
+                            k += 1
+                        end = k
                 start, end = _trim(doc, start, end)
                 if end - start >= 2 or (end - start == 1 and low in lx.MILITARY_HEADS and tok.tag_ == "NNPS"):
                     type_ = ("MilitaryUnit" if low in lx.MILITARY_HEADS else "Location" if low in lx.PLACE_HEADS
@@ -208,6 +212,33 @@ class MentionFinder:
 
     def _is_place_token(self, tok: Token) -> bool:
         return tok.ent_type_ in {"GPE", "LOC"} or tok.i in self.kb_tokens
+
+    def from_cues(self) -> None:
+        """Names the NER misses where the words around them say what they are.
+
+        "Russia's Gazprom" (a country's named thing: an organization),
+        "according to Insider" (a source), "/TASS/" (an agency's dateline).
+        """
+        doc = self.doc
+        for i, tok in enumerate(doc):
+            start = None
+            if tok.text in _APOS and i > 0 and self.kb_tokens.get(i - 1) == "Country":
+                start = i + 1
+            elif tok.lower_ == "to" and i > 0 and doc[i - 1].lower_ == "according":
+                start = i + 1
+                if start < len(doc) and doc[start].lower_ == "the" and start + 1 < len(doc) and doc[start + 1].text[:1].isupper():
+                    start += 1
+            elif tok.text == "/" and i + 2 < len(doc) and doc[i + 2].text == "/" and _ACRONYM.match(doc[i + 1].text):
+                self._add(i + 1, i + 2, "Organization", "rule", weight=1.5)
+                continue
+            if start is None:
+                continue
+            end = start
+            while end < len(doc) and end - start < 5 and doc[end].text[:1].isupper() and doc[end].pos_ in {"PROPN", "NOUN"} \
+                    and doc[end].lower_ not in lx.TITLE_HEADS | lx.TITLE_MODIFIERS:
+                end += 1
+            if end > start and not any(t in self.kb_tokens for t in range(start, end)):
+                self._add(start, end, "Organization", "rule", weight=0.9)
 
     def from_acronyms(self) -> None:
         """ "Russian Volunteer Corps (RVC)": the acronym becomes another name of the entity."""
@@ -357,6 +388,9 @@ class MentionFinder:
         cls = self._class_noun_before(d.start, allow_list=d.type != "Person")
         if cls is not None:
             return cls
+        # "the regional capital Zaporizhzhia", "the town Bakhmut"
+        if prev is not None and prev.lemma_.lower() in lx.SETTLEMENT_NOUNS and prev.pos_ == "NOUN" and d.type != "Country":
+            return "Settlement", 4.0
         # "Avdiivka, the previously contested town"
         k = d.end
         if k + 1 < len(doc) and doc[k].text == "," and doc[k + 1].lower_ == "the" and d.type != "Country":
@@ -409,6 +443,7 @@ class MentionFinder:
         self.from_phrases()
         self.from_title_appositions(title_heads)
         self.from_title_prefix(title_heads)
+        self.from_cues()
         self.from_acronyms()
         kept = self.resolve_overlaps()
         taken = {t for d in kept for t in range(d.start, d.end)}

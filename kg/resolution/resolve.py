@@ -142,6 +142,16 @@ def resolve(extraction: Extraction, kb=None) -> Resolution:
             if j is not None and j != i:
                 union(j, i)
 
+    # "Wagner" where the document also says "the Wagner Group": the group
+    heads = lx.MILITARY_HEADS | lx.ORG_HEADS
+    for i, m in enumerate(mentions):
+        words = m.name.split()
+        if _FAMILY.get(m.type) == "Org" and len(words) == 1:
+            longer = {find(j) for j, o in enumerate(mentions) if _FAMILY.get(o.type) == "Org" and len(o.name.split()) == 2
+                      and o.name.split()[0] == words[0] and o.name.split()[1].lower() in heads}
+            if len(longer) == 1:
+                union(longer.pop(), i)
+
     # units that differ only by nationality or a generic head: "Ukrainian marines" / "Marine Corps"
     units: dict[str, int] = {}
     for i, m in enumerate(mentions):
