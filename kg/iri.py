@@ -72,10 +72,18 @@ def wikidata_iri(qid: str) -> URIRef:
     return WD[check_qid(qid)]
 
 
-def entity_iri(type_: str, name: str, qid: str | None = None) -> URIRef:
+def entity_iri(type_: str, name: str, qid: str | None = None, *, key: str | None = None) -> URIRef:
+    """A linked entity's IRI from its QID; an unlinked one's from its type and name.
+
+    ``key`` replaces the name when spellings of one name should meet
+    (transliteration variants of a person's name).
+
+    >>> entity_iri("Person", "Oleksandr Syrskyi", key="oleksandr sirski") == entity_iri("Person", "Oleksandr Syrskiy", key="oleksandr sirski")
+    True
+    """
     if qid:
         return URIRef(ID + check_qid(qid))
-    return URIRef(f"{ID}{type_.lower()}/{slug(name)}")
+    return URIRef(f"{ID}{type_.lower()}/{slug(key or name)}")
 
 
 def _quote(value: str) -> str:

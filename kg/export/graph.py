@@ -13,6 +13,7 @@ from functools import lru_cache
 from pyoxigraph import Literal, NamedNode, Quad
 
 from .. import iri
+from ..linking.sources import translit_key
 from ..records import Resolution
 from ..vocab import ITSRDF, KG, NIF, PROV, SCHEMA
 
@@ -104,7 +105,9 @@ def _clean(text: str) -> str:
 
 
 def entity_node(entity) -> NamedNode:
-    return _n(iri.entity_iri(entity.type, entity.name, entity.link.qid))
+    """A person's unlinked node is keyed by the transliteration key of the name, so "Syrskiy" and "Syrskyi" meet."""
+    key = translit_key(entity.name) if entity.type == "Person" and not entity.link.qid else None
+    return _n(iri.entity_iri(entity.type, entity.name, entity.link.qid, key=key))
 
 
 def document_quads(resolution: Resolution) -> list[Quad]:

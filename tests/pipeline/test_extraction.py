@@ -87,3 +87,18 @@ def test_extraction_event_with_participants_place_and_date(extract):
     assert {mentions[i].name for i in ev[0].participants} == {"Jan Horak"}
     assert ev[0].date == "2024-05-03"
     assert {res.mention_entity[i] for i in ev[0].places}
+
+
+def test_resolution_surname_in_another_document_joins_full_name(pipeline, tmp_path):
+    from kg.query import run_query
+    from kg.store import Store
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("Taras Hrytsenko, commander of the Moldovan navy, visited Odesa on Monday.")
+    (tmp_path / "in" / "b.txt").write_text("Hrytsenko said the ships would stay in port.")
+    with Store.open(tmp_path / "store") as st:
+        pipeline.build([tmp_path / "in"], st)
+        rows = run_query("SELECT DISTINCT ?e ?l WHERE { ?e a kg:Person ; rdfs:label ?l }", st).rows
+        alts = run_query("SELECT DISTINCT ?a WHERE { ?e a kg:Person ; skos:altLabel ?a }", st).rows
+    assert [r[1].value for r in rows] == ["Taras Hrytsenko"]
+    assert "Hrytsenko" in {r[0].value for r in alts}
