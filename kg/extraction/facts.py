@@ -32,6 +32,22 @@ _DIRECTIONS = frozenset(
 _DESCRIPTIVE = frozenset(
     "positionHeld jurisdiction citizenship employer militaryBranch country locatedIn partOf headquarters capitalOf".split()
 )
+#: Nouns that, after "the", refer back to the last entity of these classes.
+_DESCRIPTION_CLASSES = {
+    "group": {"MilitaryUnit", "Organization"},
+    "militia": {"MilitaryUnit"},
+    "unit": {"MilitaryUnit"},
+    "ministry": {"Organization"},
+    "alliance": {"Organization"},
+    "agency": {"Organization"},
+    "company": {"Organization"},
+    "city": {"Settlement"},
+    "town": {"Settlement"},
+    "village": {"Settlement"},
+    "region": {"AdministrativeArea"},
+    "oblast": {"AdministrativeArea"},
+    "province": {"AdministrativeArea"},
+}
 _GROUP_NOUNS = frozenset(
     "delegation side officer soldier troop force fighter unit member representative official government".split()
 )
@@ -680,8 +696,40 @@ class FactReader:
                                            e.places, e.date, e.date_text, e.confidence, ci)
                     break
 
+    def descriptions(self) -> None:
+        """Definite descriptions that refer back: "the governor", "the group", "the city".
+
+        Each becomes a mention of its antecedent (source ``coref``), so facts
+        read from its sentence attach to the named entity.
+        """
+        doc = self.doc
+        title_heads = {(doc[h].lemma_.lower(), p) for h, p in self.title_of.items()}
+        for tok in doc:
+            if tok.pos_ != "NOUN" or tok.i in self.tok2m or tok.i in self.title_tokens or tok.i == 0:
+                continue
+            det = doc[tok.i - 1]
+            if det.lower_ not in {"the", "this"} or tok.i + 1 < len(doc) and doc[tok.i + 1].lower_ == "of":
+                continue
+            lemma = tok.lemma_.lower()
+            antecedent = None
+            if lemma in lx.TITLE_HEADS:
+                people = [p for h, p in title_heads if h == lemma and self.mentions[p].start < tok.idx]
+                antecedent = max(people, key=lambda p: self.mentions[p].start) if len(set(people)) == 1 else None
+            else:
+                want = _DESCRIPTION_CLASSES.get(lemma)
+                if want is not None:
+                    earlier = [i for i, m in enumerate(self.mentions) if m.type in want and m.end <= tok.idx
+                               and m.source not in {"demonym", "coref"} and (lemma not in lx.ORG_HEADS or lemma in m.name.lower())]
+                    antecedent = max(earlier, key=lambda i: self.mentions[i].start) if earlier else None
+            if antecedent is None:
+                continue
+            a = self.mentions[antecedent]
+            self.mentions.append(Mention(det.idx, tok.idx + len(tok), doc[det.i : tok.i + 1].text, a.type,
+                                         self._sent(tok), a.name, "coref", 0.6, a.qid))
+
     def run(self) -> None:
         self.titles()
+        self.descriptions()
         self._reindex()
         self.containment()
         self.events_()

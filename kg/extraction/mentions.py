@@ -407,7 +407,7 @@ class MentionFinder:
                 return "AdministrativeArea", 4.0
         if nxt is not None and nxt.lemma_.lower() in lx.AREA_NOUNS and nxt.tag_ == "NNS" and d.type != "Country" and d.start > 0 and doc[d.start - 1].lower_ == "and":
             return "AdministrativeArea", 4.0
-        if nxt is not None and nxt.lower_ in lx.AREA_NOUNS and d.type in _LOCATION_TYPES | {"Organization"}:
+        if nxt is not None and nxt.lower_ in lx.AREA_NOUNS and (d.type in _LOCATION_TYPES | {"Organization"} or d.source == "ner"):
             if d.type != "Country":
                 d.end += 1
             return "AdministrativeArea", 2.0

@@ -191,8 +191,8 @@ def resolve(extraction: Extraction, kb=None) -> Resolution:
             specific = [t for t in ("Country", "AdministrativeArea", "Settlement") if votes.get(t)]
             if specific:
                 type_ = max(specific, key=lambda t: votes[t])
-        names = [mentions[i].name for i in members if mentions[i].source != "demonym"]
-        surfaces = [mentions[i].text for i in members if mentions[i].source not in {"demonym"}]
+        names = [mentions[i].name for i in members if mentions[i].source not in {"demonym", "coref"}]
+        surfaces = [mentions[i].text for i in members if mentions[i].source not in {"demonym", "coref"}]
         if not names:  # only demonyms: the country they imply
             names = [mentions[members[0]].name]
         proper = [x for x in names if _is_proper(x) and not x.isupper()] or names

@@ -102,3 +102,16 @@ def test_resolution_surname_in_another_document_joins_full_name(pipeline, tmp_pa
         alts = run_query("SELECT DISTINCT ?a WHERE { ?e a kg:Person ; skos:altLabel ?a }", st).rows
     assert [r[1].value for r in rows] == ["Taras Hrytsenko"]
     assert "Hrytsenko" in {r[0].value for r in alts}
+
+
+def test_resolution_definite_description_refers_back(extract):
+    res = extract(
+        "The governor of the Zorivka region, Petro Lysenko, met farmers on Monday. "
+        "The governor said the harvest would be late. Fighting near the town of Lutsivka stopped, and the town was calm."
+    )
+    ex = res.extraction
+    claims = [c for c in ex.claims if c.cue == "said"]
+    assert claims and ex.mentions[claims[0].claimant].name == "Petro Lysenko"
+    lutsivka = next(e for e in res.entities if e.name == "Lutsivka")
+    assert any(ex.mentions[i].text == "the town" for i in lutsivka.mentions)
+    assert "the town" not in lutsivka.aliases
