@@ -63,6 +63,8 @@ _FORMATS = {".ttl": "turtle", ".nt": "nt", ".nq": "nquads", ".trig": "trig", ".j
 
 COUNT_KEYS = ("req", "req_found", "pred_core", "pred_core_matched", "type_den", "type_hits", "verified", "link_ok",
               "wrong_links", "dups", "rel_gold", "rel_sat", "rel_pred", "rel_correct", "ev_gold", "ev_ok")
+#: Linking counts (kg's own, beyond the reference scorer's), summable over documents like :data:`COUNT_KEYS`.
+LINK_COUNT_KEYS = ("link_gold", "link_tp", "link_fp", "nil_gold", "nil_ok")
 ISSUE_KINDS = ("missing_entity", "unmatched", "wrong_type", "duplicate", "unlinked", "wrong_link",
                "missing_relation", "wrong_relation", "missing_event")
 
@@ -119,7 +121,8 @@ class Score:
     """The scores of one document or a sum of documents.
 
     Args:
-        counts: the reference scorer's counts (:data:`COUNT_KEYS`), summable over documents.
+        counts: the reference scorer's counts (:data:`COUNT_KEYS`) and the linking counts
+            (:data:`LINK_COUNT_KEYS`), summable over documents.
         by_type: per class name, ``gold``/``found`` (required gold entities of that type)
             and ``predicted``/``matched`` (graph nodes of that type).
         by_property: per Wikidata property (``"P17|P131"`` when several are allowed),
@@ -145,6 +148,7 @@ class Score:
     events: int = 0
     documents: int = 1
     combined: bool = False
+    by_confidence: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     @classmethod
     def combine(cls, scores: Iterable[Score]) -> Score:
@@ -153,13 +157,15 @@ class Score:
         counts: Counter[str] = Counter({k: 0 for k in COUNT_KEYS})
         by_type: dict[str, Counter[str]] = defaultdict(Counter)
         by_property: dict[str, Counter[str]] = defaultdict(Counter)
+        by_confidence: dict[str, Counter[str]] = defaultdict(Counter)
         for s in scores:
             counts.update(s.counts)
-            for table, rows in ((by_type, s.by_type), (by_property, s.by_property)):
+            for table, rows in ((by_type, s.by_type), (by_property, s.by_property), (by_confidence, s.by_confidence)):
                 for key, row in rows.items():
                     table[key].update(row)
         return cls(counts, dict(by_type), dict(by_property), tuple(i for s in scores for i in s.issues),
-                   sum(s.triples for s in scores), sum(s.events for s in scores), sum(s.documents for s in scores), True)
+                   sum(s.triples for s in scores), sum(s.events for s in scores), sum(s.documents for s in scores), True,
+                   dict(by_confidence))
 
     def _c(self, key: str) -> int:
         return self.counts.get(key, 0)
@@ -188,6 +194,25 @@ class Score:
     def link_accuracy(self) -> float:
         """Share of required entities with a verified QID that are found and all linked to it."""
         return _ratio(self._c("link_ok"), self._c("verified"), 1.0)
+
+    @property
+    def link_precision(self) -> float:
+        """Of the found gold entities with a QID that the graph links, the share linked to that QID only."""
+        return _ratio(self._c("link_tp"), self._c("link_tp") + self._c("link_fp"), 1.0)
+
+    @property
+    def link_recall(self) -> float:
+        """Of the found gold entities with a QID, the share linked to that QID only."""
+        return _ratio(self._c("link_tp"), self._c("link_gold"), 1.0)
+
+    @property
+    def link_f1(self) -> float:
+        return _f1(self.link_precision, self.link_recall)
+
+    @property
+    def nil_accuracy(self) -> float:
+        """Of the found gold entities without a QID, the share the graph leaves unlinked."""
+        return _ratio(self._c("nil_ok"), self._c("nil_gold"), 1.0)
 
     @property
     def relation_recall(self) -> float:
@@ -235,11 +260,18 @@ class Score:
             "entity_recall": self.entity_recall, "entity_precision": self.entity_precision, "entity_f1": self.entity_f1,
             "type_accuracy": self.type_accuracy, "duplicates": self._c("dups"),
             "link_accuracy_verified": self.link_accuracy, "wrong_links": self._c("wrong_links"),
+            "link_precision": self.link_precision, "link_recall": self.link_recall, "link_f1": self.link_f1,
+            "nil_accuracy": self.nil_accuracy, "link_counts": {k: self._c(k) for k in LINK_COUNT_KEYS},
             "relation_recall": self.relation_recall, "relation_precision": self.relation_precision,
             "relation_f1": self.relation_f1, "relations_predicted": self._c("rel_pred"), "event_recall": self.event_recall,
             "counts": {k: self._c(k) for k in COUNT_KEYS},
             "by_type": _breakdown(self.by_type, ("gold", "found", "predicted", "matched")),
             "by_property": _breakdown(self.by_property, ("gold", "satisfied", "predicted", "correct")),
+            "relation_precision_by_confidence": {
+                band: {"predicted": row.get("predicted", 0), "correct": row.get("correct", 0),
+                       "precision": _ratio(row.get("correct", 0), row.get("predicted", 0), None)}
+                for band, row in sorted(self.by_confidence.items())
+            },
             "issues": {kind: [{"doc": i.doc, "ref": list(i.ref), "text": i.text} for i in self.issues if i.kind == kind]
                        for kind in ISSUE_KINDS},
         }
@@ -388,6 +420,18 @@ def _props(rel: Mapping) -> set[str]:
     return set(p) if isinstance(p, list) else {p}
 
 
+def _band(confidence: float | None) -> str:
+    """The confidence band a fact falls in, for precision per band.
+
+    >>> _band(0.87), _band(None), _band(1.0)
+    ('0.8-0.9', 'none', '0.9-1.0')
+    """
+    if confidence is None:
+        return "none"
+    low = min(9, int(confidence * 10 + 1e-9)) / 10
+    return f"{low:.1f}-{low + 0.1:.1f}"
+
+
 def _pid_key(pids: Iterable[str]) -> str:
     """Property ids joined in numeric order: ``P17|P131``."""
     return "|".join(sorted(set(pids), key=lambda p: (len(p), p)))
@@ -518,6 +562,19 @@ def score_graph(gold: Mapping, triples: Iterable, ontology_triples: Iterable = (
                 if (x.get("qid") and q != x["qid"]) or (not x.get("qid") and q in gold_qids):
                     wrong_links += 1
                     issue("wrong_link", (k, q), f"{x['name']} linked to {q}" + (f", not {x['qid']}" if x.get("qid") else ""))
+    # linking, on the gold entities the graph found: QIDs right (precision, recall), no QID left NIL
+    link_gold = link_tp = link_fp = nil_gold = nil_ok = 0
+    for k, x in gents.items():
+        if x["type"] not in CORE or not found.get(k):
+            continue
+        got = set().union(*(qids[e] for e in found[k]))
+        if x.get("qid"):
+            link_gold += 1
+            link_tp += got == {x["qid"]}
+            link_fp += bool(got - {x["qid"]})
+        else:
+            nil_gold += 1
+            nil_ok += not got
     verified = [k for k in req if gents[k].get("qid")]
     link_ok = 0
     for k in verified:
@@ -533,6 +590,15 @@ def score_graph(gold: Mapping, triples: Iterable, ontology_triples: Iterable = (
 
     pred_rel = [(s, pmap[p], o) for s, p, o in g.triples
                 if p in pmap and isinstance(o, URIRef) and ents.get(s, "Event") != "Event" and ents.get(o, "Event") != "Event"]
+    # the confidence of each predicted relation: the highest of the statement nodes that state it
+    conf_of: dict[tuple, float] = {}
+    statements = {s for s, p, o in g.triples if p == RDF.subject}
+    for st in statements:
+        parts = {p: o for p, o in g.out.get(st, ())}
+        c = next((float(o) for p, o in g.out.get(st, ()) if _local(p) == "confidence" and isinstance(o, Literal)), None)
+        key = (parts.get(RDF.subject), pmap.get(parts.get(RDF.predicate)), parts.get(RDF.object))
+        if c is not None and key[1] is not None:
+            conf_of[key] = max(c, conf_of.get(key, 0.0))
 
     def holds(rel: Mapping, s, pids, o) -> bool:
         return any(x["subject"] in keys(s) and x["object"] in keys(o) and bool(pids & _props(x)) for x in [rel, *rel.get("alt", [])])
@@ -550,11 +616,13 @@ def score_graph(gold: Mapping, triples: Iterable, ontology_triples: Iterable = (
                   f"{name[r['subject']]} -[{_pid_key(_props(r))}]-> {name[r['object']]}")
     rel_correct = 0
     true_rel = gold_rel + gold.get("also_true", [])
+    by_confidence: dict[str, Counter[str]] = defaultdict(Counter)
     for s, pids, o in pred_rel:
         ok = any(holds(r, s, pids, o) for r in true_rel)
         rel_correct += ok
         key = _pid_key(pids)
         by_property[key].update(predicted=1, correct=int(ok))
+        by_confidence[_band(conf_of.get((s, pids, o)))].update(predicted=1, correct=int(ok))
         if not ok:
             issue("wrong_relation", (s, key, o), f"{label(s)} -[{key}]-> {label(o)}")
 
@@ -581,8 +649,10 @@ def score_graph(gold: Mapping, triples: Iterable, ontology_triples: Iterable = (
         type_hits=type_hits, verified=len(verified), link_ok=link_ok, wrong_links=wrong_links,
         dups=sum(1 for k in req if len(found[k]) > 1), rel_gold=len(gold_rel), rel_sat=rel_sat,
         rel_pred=len(pred_rel), rel_correct=rel_correct, ev_gold=len(gold_events), ev_ok=ev_ok,
+        link_gold=link_gold, link_tp=link_tp, link_fp=link_fp, nil_gold=nil_gold, nil_ok=nil_ok,
     )
-    return Score(counts, dict(by_type), dict(by_property), tuple(issues), len(g.triples), len(events))
+    return Score(counts, dict(by_type), dict(by_property), tuple(issues), len(g.triples), len(events),
+                 by_confidence=dict(by_confidence))
 
 
 # --- building and reporting -------------------------------------------------------------------
@@ -625,6 +695,9 @@ def render(score: Score, *, issues: int = 12):
     summary.add_row("types", f"{score.type_accuracy:.3f}", "", "", f"{c['type_hits']}/{c['type_den']} right")
     summary.add_row("links (verified)", f"{score.link_accuracy:.3f}", "", "",
                     f"{c['link_ok']}/{c['verified']} right, {c['wrong_links']} wrong links, {c['dups']} duplicates")
+    summary.add_row("linking", f"{score.link_recall:.3f}", f"{score.link_precision:.3f}", f"{score.link_f1:.3f}",
+                    f"{c['link_tp']}/{c['link_gold']} right, {c['link_fp']} wrong; NIL {c['nil_ok']}/{c['nil_gold']}"
+                    f" ({score.nil_accuracy:.3f})")
 
     def breakdown(title, rows, names):
         t = Table(title=title)
@@ -637,6 +710,13 @@ def render(score: Score, *, issues: int = 12):
 
     parts = [summary, breakdown("by type", score.by_type, ("gold", "found", "predicted", "matched")),
              breakdown("by property", score.by_property, ("gold", "satisfied", "predicted", "correct"))]
+    if score.by_confidence:
+        t = Table(title="relation precision by confidence")
+        for col in ("confidence", "precision", "predicted", "correct"):
+            t.add_column(col, justify="left" if col == "confidence" else "right")
+        for band, r in sorted(score.by_confidence.items()):
+            t.add_row(band, _cell(r.get("correct", 0), r.get("predicted", 0)), str(r.get("predicted", 0)), str(r.get("correct", 0)))
+        parts.append(t)
     if issues:
         t = Table(title="issues", show_header=False)
         for kind in ISSUE_KINDS:
