@@ -8,6 +8,9 @@
 '2023-05-23'
 >>> normalize_date("May 23", None) is None
 True
+>>> normalize_date("15 months ago", "2023-05-24")
+'2022-02-24'
+
 """
 
 from __future__ import annotations
@@ -70,8 +73,19 @@ def normalize_date(text: str, doc_date: str | None) -> str | None:
     if t in _DAYS:
         back = (ref.weekday() - _DAYS.index(t)) % 7
         return (ref - dt.timedelta(days=back)).isoformat()
-    m = re.fullmatch(r"(\d+|a|one|two|three)\s+(day|week)s?\s+ago", t)
+    m = re.fullmatch(r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\s+(day|week|month|year)s?\s+ago", t)
     if m:
-        n = {"a": 1, "one": 1, "two": 2, "three": 3}.get(m.group(1)) or int(m.group(1))
-        return (ref - dt.timedelta(days=n * (7 if m.group(2) == "week" else 1))).isoformat()
+        n = _NUMBERS.get(m.group(1)) or int(m.group(1))
+        unit = m.group(2)
+        if unit in {"day", "week"}:
+            return (ref - dt.timedelta(days=n * (7 if unit == "week" else 1))).isoformat()
+        # months and years back land on the same day of the month (clamped), at month precision at best
+        months = ref.year * 12 + ref.month - 1 - n * (12 if unit == "year" else 1)
+        year, month = divmod(months, 12)
+        day = min(ref.day, [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month])
+        return dt.date(year, month + 1, day).isoformat()
     return None
+
+
+_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+            "nine": 9, "ten": 10}

@@ -197,6 +197,11 @@ EVENT_TRIGGERS = {
     "dismiss": "Dismissal",
     "dismissal": "Dismissal",
     "sack": "Dismissal",
+    "oust": "Dismissal",
+    "resign": "Dismissal",
+    "resignation": "Dismissal",
+    "name": "Appointment",
+    "nominate": "Appointment",
 }
 
 #: Reporting verbs -> stance of the claim they introduce.

@@ -41,18 +41,31 @@ class Draft:
         return doc[self.start].idx, doc[self.end - 1].idx + len(doc[self.end - 1])
 
 
-def boilerplate_start(doc: Doc) -> int:
-    """Character offset where trailing page boilerplate begins (len(text) if none)."""
+_BYLINE = re.compile(
+    r"^\s*[(\[]?\s*(?:by|reporting by|additional reporting by|writing by|editing by|compiled by|photo(?:graph)? by)\s",
+    re.IGNORECASE,
+)
+
+
+def boilerplate(doc: Doc) -> list[tuple[int, int]]:
+    r"""Character ranges of page furniture: bylines, credit lines, and the footer from "Check Also" on.
+
+    >>> import spacy
+    >>> boilerplate(spacy.blank("en")("By Jane Roe\nKyiv was calm.\n(Reporting by Jane Roe; Editing by Tom Poe)"))
+    [(0, 12), (27, 70)]
+    """
     text = doc.text
+    ranges = []
     offset = 0
-    cut = len(text)
     for line in text.splitlines(keepends=True):
         stripped = line.strip().lower().rstrip(":")
         if stripped in lx.BOILERPLATE_LINES and offset > len(text) * 0.5:
-            cut = offset
+            ranges.append((offset, len(text)))
             break
+        if _BYLINE.match(line) and len(line.split()) <= 16:
+            ranges.append((offset, offset + len(line)))
         offset += len(line)
-    return cut
+    return ranges
 
 
 def is_headline(sent: Span) -> bool:
@@ -80,7 +93,7 @@ class MentionFinder:
     def __init__(self, doc: Doc, kb=None):
         self.doc = doc
         self.kb = kb
-        self.cut = boilerplate_start(doc)
+        self.furniture = boilerplate(doc)
         self.headlines = [s for s in doc.sents if is_headline(s)]
         self.drafts: list[Draft] = []
         self.kb_tokens: dict[int, str] = {}
@@ -317,7 +330,7 @@ class MentionFinder:
         span = doc[d.start : d.end]
         text = span.text
         begin = span.start_char
-        if begin >= self.cut:
+        if any(a <= begin < b for a, b in self.furniture):
             return False
         if not any(c.isalpha() for c in text):
             return False

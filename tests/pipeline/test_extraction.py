@@ -115,3 +115,16 @@ def test_resolution_definite_description_refers_back(extract):
     lutsivka = next(e for e in res.entities if e.name == "Lutsivka")
     assert any(ex.mentions[i].text == "the town" for i in lutsivka.mentions)
     assert "the town" not in lutsivka.aliases
+
+
+def test_extraction_bylines_are_not_entities(extract):
+    text = "By Olena Marchuk\n\nShelling hit Kharkiv on Monday, officials said.\n\n(Reporting by Olena Marchuk; Editing by Peter Graff)\n"
+    names = {e.name for e in extract(text).entities}
+    assert "Olena Marchuk" not in names and "Peter Graff" not in names
+    assert "Kharkiv" in names
+
+
+def test_extraction_relative_dates_resolve_against_the_document_date(extract):
+    res = extract("Marek Dvorsky visited Lviv on Monday.", date="2024-03-14")
+    visit = next(e for e in res.extraction.events if e.type == "Visit")
+    assert visit.date == "2024-03-11"
