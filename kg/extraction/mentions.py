@@ -340,7 +340,10 @@ class MentionFinder:
             return False
         if d.source == "ner" and "\n" in text:
             return False
-        if d.source == "ner" and any(h.start <= d.start < h.end for h in self.headlines):
+        if d.source == "ner" and any(h.start <= d.start < h.end for h in self.headlines) and any(
+            t.pos_ in {"VERB", "ADV", "ADP", "AUX", "PRON", "DET", "SCONJ"} or t.is_stop for t in span
+        ):
+            # title case makes the model read ordinary words as names: "... to Compete Strategically"
             return False
         if d.source in {"ner"} and self.kb is not None and (d.type != "Person" or len(span) == 1) and self.kb.demonym(text):
             return False

