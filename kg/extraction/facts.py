@@ -235,9 +235,9 @@ class FactReader:
             # post-nominal apposition: "X, commander of Y,"
             if pe + 1 < len(doc) and doc[pe].text in {",", "-", "–", "—"}:
                 end = pe + 1
-                while end < len(doc) and doc[end].text not in {",", ";", ".", "(", ")"} and doc[end].pos_ not in {"VERB", "AUX"} and end - pe < 14:
+                while end < len(doc) and not self._separator(doc[end]) and doc[end].pos_ not in {"VERB", "AUX"} and end - pe < 14:
                     end += 1
-                if end - pe >= 2 and (end >= len(doc) or doc[end].text in {",", ".", ";"} or doc[end].pos_ in {"VERB", "AUX"}):
+                if end - pe >= 2 and (end >= len(doc) or self._separator(doc[end]) or doc[end].pos_ in {"VERB", "AUX"}):
                     self._title(idx, pe + 1, end, conf=0.85)
             # pre-posed apposition: "the governor of the Belgorod region, X"
             j = self._skip_ranks(ps - 1)
@@ -252,6 +252,13 @@ class FactReader:
                 if any(self.mentions[self.tok2m[t]].type == "Person" for t in range(start, j) if t in self.tok2m):
                     continue
                 self._title(idx, start, j, conf=0.85)
+
+    @staticmethod
+    def _separator(tok: Token) -> bool:
+        """Punctuation that closes an apposition: a comma, a bracket, or a dash set off by spaces."""
+        if tok.text in {",", ";", ".", "(", ")"}:
+            return True
+        return tok.text in {"-", "–", "—"} and (bool(tok.whitespace_) or tok.i > 0 and bool(tok.nbor(-1).whitespace_))
 
     def _skip_ranks(self, j: int) -> int:
         """Index of the last token before a run of ranks/honorifics ending at j ("General" in "Gen. X")."""
@@ -376,8 +383,11 @@ class FactReader:
             # possessive: "Russia's Belgorod region", "Italy's Eni"
             if e + 1 < len(doc) and doc[e].text in _APOS and m.type in {"Country", "AdministrativeArea"}:
                 k = e + 1
-                while k < len(doc) and doc[k].lower_ in _DIRECTIONS | {"russian-occupied", "occupied", "russian-held"}:
-                    k += 1
+                while k < len(doc) and k - e <= 5 and k not in self.tok2m and (
+                    doc[k].pos_ in {"ADJ", "VERB", "ADV"} or doc[k].text == "-" or doc[k].lower_ in _DIRECTIONS
+                    or self.kb is not None and self.kb.demonym(doc[k].text) is not None
+                ):
+                    k += 1  # "Ukraine's Russian-occupied Zaporizhzhia plant"
                 inner = self.tok2m.get(k)
                 if inner is not None and inner != idx and self.mentions[inner].type not in {"Person", "Country", "Position"}:
                     self._contain(inner, idx, 0.85, doc[e])
@@ -437,6 +447,24 @@ class FactReader:
                             k += 1
                         continue
                 break
+
+    def nesting(self) -> None:
+        """A name inside another's "of" complement: the outer is part of (or in) the inner."""
+        doc = self.doc
+        for b, mb in enumerate(self.mentions):
+            if mb.source in {"demonym", "title", "coref"}:
+                continue
+            for a, ma in enumerate(self.mentions):
+                if a == b or not (ma.start < mb.start and mb.end == ma.end) or ma.type not in _ORGS:
+                    continue
+                between = doc.text[ma.start : mb.start].lower()
+                if not between.rstrip().endswith((" of", " of the")):
+                    continue
+                tok = doc.char_span(mb.start, mb.end, alignment_mode="expand")[0]
+                if mb.type in _ORGS:
+                    self._rel(a, "partOf", b, 0.8, tok)
+                else:
+                    self._contain(a, b, 0.8, tok)
 
     def _contain(self, inner: int, outer: int, conf: float, tok: Token) -> None:
         it, ot = self.mentions[inner].type, self.mentions[outer].type
@@ -732,6 +760,7 @@ class FactReader:
         self.descriptions()
         self._reindex()
         self.containment()
+        self.nesting()
         self.events_()
         self.events = self._merge_events([e for e in self.events if e.participants or e.places])
         self.claims_()

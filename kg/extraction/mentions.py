@@ -379,6 +379,35 @@ class MentionFinder:
         kept.sort(key=lambda d: d.start)
         return kept
 
+    def nested(self, kept: list[Draft]) -> list[Draft]:
+        """Names inside a name's "of" complement: "the General Staff of [the Ukrainian Armed Forces]".
+
+        The inner name is a mention of its own (its tokens stay with the outer
+        name for every other rule), so the two entities and their relation
+        can both be read.
+        """
+        doc = self.doc
+        out = []
+        for d in kept:
+            if d.type not in {"Organization", "MilitaryUnit"} or d.end - d.start < 3:
+                continue
+            for k in range(d.start + 1, d.end - 1):
+                if doc[k].lower_ != "of":
+                    continue
+                if doc[k - 1].lower_ not in lx.MILITARY_HEADS | lx.ORG_HEADS:
+                    break  # "Freedom of Russia Legion": the head comes after, the complement is not a name
+                start = k + 2 if doc[k + 1].lower_ == "the" else k + 1
+                if start >= d.end:
+                    break
+                head = doc[d.end - 1].lower_
+                country = self.kb_tokens.get(start) == "Country" and all(self.kb_tokens.get(t) for t in range(start, d.end))
+                if country:
+                    out.append(Draft(start, d.end, "Country", "kb", weight=3.0))
+                elif d.end - start >= 2 and (head in lx.MILITARY_HEADS or head in lx.ORG_HEADS):
+                    out.append(Draft(start, d.end, "MilitaryUnit" if head in lx.MILITARY_HEADS else "Organization", "rule", weight=2.0))
+                break
+        return out
+
     def extend_with_head(self, d: Draft) -> None:
         """ "the Wagner mercenary group", "the Zaporizhzhia nuclear power plant": a name and its lowercase head."""
         doc = self.doc
@@ -469,6 +498,7 @@ class MentionFinder:
                 self.extend_with_head(d)
                 if d.end != before:
                     d.source, d.qid = "rule", None
+        kept += self.nested(kept)
         for d in kept:
             ctx = self.context_type(d)
             if ctx is not None and d.type == "Country":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from dataclasses import replace
 
 from ..extraction import lexicon as lx
 from ..records import Entity, Extraction, Resolution
@@ -203,4 +204,41 @@ def resolve(extraction: Extraction, kb=None) -> Resolution:
         entities.append(Entity(key=key, type=type_, name=label, aliases=tuple(aliases), mentions=tuple(members)))
         for i in members:
             mention_entity[i] = key
+    types = {e.key: e.type for e in entities}
+    relations = tuple(
+        r for r in extraction.relations
+        if fits(r.property, types.get(mention_entity[r.subject]), types.get(mention_entity[r.object]))
+    )
+    if len(relations) != len(extraction.relations):
+        extraction = replace(extraction, relations=relations)
     return Resolution(extraction=extraction, entities=tuple(entities), mention_entity=tuple(mention_entity))
+
+
+_LOC = {"Location", "Country", "AdministrativeArea", "Settlement"}
+_ORG = {"Organization", "MilitaryUnit"}
+#: What each relation may join, by the resolved classes of its ends (the ontology's domains and ranges).
+SIGNATURES = {
+    "positionHeld": ({"Person"}, {"Position"}),
+    "jurisdiction": ({"Position"}, _LOC | _ORG),
+    "citizenship": ({"Person"}, {"Country"}),
+    "employer": ({"Person"}, _ORG | {"Country", "AdministrativeArea"}),
+    "militaryBranch": ({"Person"}, _ORG),
+    "memberOf": ({"Person", "Country"} | _ORG, _ORG),
+    "country": (_LOC - {"Country"} | _ORG | {"Position"}, {"Country"}),
+    "locatedIn": (_LOC - {"Country"} | _ORG, _LOC - {"Country"}),
+    "partOf": (_ORG | _LOC, _ORG | _LOC),
+    "headquarters": (_ORG, _LOC),
+    "capitalOf": (_LOC, _LOC),
+}
+
+
+def fits(prop: str, subject: str | None, obj: str | None) -> bool:
+    """Whether a relation between entities of these classes is one the ontology allows.
+
+    >>> fits("country", "Settlement", "Country"), fits("country", "Country", "Country")
+    (True, False)
+    """
+    if subject is None or obj is None:
+        return False
+    domain, range_ = SIGNATURES.get(prop, (None, None))
+    return (domain is None or subject in domain) and (range_ is None or obj in range_)
