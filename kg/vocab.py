@@ -60,6 +60,7 @@ class KG(DefinedNamespace):
     partOf: URIRef
     citizenship: URIRef
     headquarters: URIRef
+    leader: URIRef
     jurisdiction: URIRef
     capitalOf: URIRef
     # event arguments

@@ -30,7 +30,8 @@ _DIRECTIONS = frozenset(
 )
 #: Relations the rules read from descriptive syntax: asserted even inside reported speech.
 _DESCRIPTIVE = frozenset(
-    "positionHeld jurisdiction citizenship employer militaryBranch country locatedIn partOf headquarters capitalOf".split()
+    "positionHeld jurisdiction citizenship employer militaryBranch country locatedIn partOf headquarters capitalOf leader"
+    .split()
 )
 #: Nouns that, after "the", refer back to the last entity of these classes.
 _DESCRIPTION_CLASSES = {
@@ -51,7 +52,8 @@ _DESCRIPTION_CLASSES = {
 _GROUP_NOUNS = frozenset(
     "delegation side officer soldier troop force fighter unit member representative official government".split()
 )
-_PRONOUNS = {"he": "Person", "she": "Person", "him": "Person", "her": "Person", "it": "Org", "they": "Org", "its": "Org"}
+_PRONOUNS = {"he": "Person", "she": "Person", "him": "Person", "her": "Person", "it": "Org", "they": "Org", "its": "Org",
+             "their": "Org"}
 
 
 class FactReader:
@@ -173,7 +175,7 @@ class FactReader:
                 continue
             if want == "Person":
                 ok = m.type == "Person"
-            elif tok.lower_ == "they":
+            elif tok.lower_ in {"they", "their"}:
                 ok = m.type in _ORGS
             else:
                 ok = m.type in _ORGS | {"Country"}
@@ -300,10 +302,16 @@ class FactReader:
         if found is None:
             return
         lo, hi, head = found
-        while lo < hi and doc[lo].lower_ in {"the", "a", "an", "his", "her", "its"}:
+        pre, post = [], []
+        # "their commander X": the owner a possessive pronoun stands for
+        owner = next((t for t in doc[max(0, lo - 1) : head] if t.lower_ in {"its", "their"} and t.dep_ == "poss"), None)
+        if owner is not None:
+            antecedent = self._antecedent(owner)
+            if antecedent is not None and self.mentions[antecedent].type in _ORGS:
+                pre.append(antecedent)
+        while lo < hi and doc[lo].lower_ in {"the", "a", "an", "his", "her", "its", "their"}:
             lo += 1
         # entities inside the phrase: after the head (jurisdiction) and before it (owner, nationality)
-        pre, post = [], []
         i = lo
         while i < hi:
             idx = self._entity_at(i)
@@ -364,6 +372,8 @@ class FactReader:
                 self._rel(person, "employer", juris, conf - 0.1, tok)
             elif jt == "MilitaryUnit":
                 self._rel(person, "militaryBranch", juris, conf - 0.1, tok)
+            if jt in _ORGS and tok.lower_ in lx.LEADER_HEADS and not any(w.lower() in {"deputy", "vice", "assistant"} for w in words):
+                self._rel(juris, "leader", person, conf - 0.1, tok)
         nationals = [i for i in pre if self.mentions[i].type == "Country"]
         if not nationals and juris is not None and self.mentions[juris].type == "Country":
             nationals = [juris]

@@ -25,6 +25,12 @@ JOB_HEADS = frozenset(
     "reporter correspondent editor analyst journalist columnist photographer producer researcher economist".split()
 )
 
+#: Title heads of whoever leads the organization they name ("the director of the IAEA").
+LEADER_HEADS = frozenset(
+    "director director-general chief head leader chairman chairwoman chair commander commander-in-chief president"
+    " secretary-general boss".split()
+)
+
 #: Title heads too generic to name an office without saying whose it is ("their commander").
 GENERIC_HEADS = frozenset(
     """

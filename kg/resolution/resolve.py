@@ -228,6 +228,7 @@ SIGNATURES = {
     "locatedIn": (_LOC - {"Country"} | _ORG, _LOC - {"Country"}),
     "partOf": (_ORG | _LOC, _ORG | _LOC),
     "headquarters": (_ORG, _LOC),
+    "leader": (_ORG, {"Person"}),
     "capitalOf": (_LOC, _LOC),
 }
 

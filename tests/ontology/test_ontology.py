@@ -43,6 +43,7 @@ ALIGNED_LABELS = {
     "partOf": "part of",
     "citizenship": "country of citizenship",
     "headquarters": "headquarters location",
+    "leader": "manager/director",
     "jurisdiction": "applies to jurisdiction",
     "capitalOf": "capital of",
     "participant": "participant",
