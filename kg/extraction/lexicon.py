@@ -35,7 +35,7 @@ LEADER_HEADS = frozenset(
 GENERIC_HEADS = frozenset(
     """
     commander chief head leader official officer spokesman spokesperson spokeswoman representative director
-    aide adviser advisor executive coordinator administrator boss founder deputy member
+    aide adviser advisor executive coordinator administrator boss founder deputy member envoy ambassador
     """.split()
 )
 

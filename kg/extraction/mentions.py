@@ -123,6 +123,10 @@ class MentionFinder:
         """An NER span that swallowed a title: "Kremlin Spokesman Dmitry Peskov" -> Kremlin, Dmitry Peskov."""
         doc = self.doc
         titles = lx.TITLE_HEADS | lx.TITLE_MODIFIERS | lx.RANKS | lx.HONORIFICS
+        # "Abuja, Nigeria": a place and the place it is in
+        for k in range(start + 1, end - 1):
+            if doc[k].text == "," and type_ in _LOCATION_TYPES:
+                return [(start, k, type_), *self._split_titles(k + 1, end, type_)]
         # "Italy's Eni": the owner and the owned are two mentions
         for k in range(start + 1, end - 1):
             if doc[k].text in _APOS:
@@ -430,6 +434,9 @@ class MentionFinder:
         doc = self.doc
         prev = doc[d.start - 1] if d.start > 0 else None
         nxt = doc[d.end] if d.end < len(doc) else None
+        last = doc[d.end - 1]
+        if d.end - d.start >= 2 and last.text[:1].isupper() and last.lower_ in lx.AREA_NOUNS and d.type != "Country":
+            return "AdministrativeArea", 3.0  # "Gezira State", "North Waziristan District"
         cls = self._class_noun_before(d.start, allow_list=d.type != "Person")
         if cls is not None:
             return cls
