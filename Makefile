@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench kb clean
+.PHONY: install run test bench fuzz kb clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -39,6 +39,10 @@ test: install
 
 bench: install
 	$(BIN)/python benchmarks/bench.py
+
+# the hostile-text property tests with ten times the examples of `make test` (KG_FUZZ_EXAMPLES=N to choose)
+fuzz: install
+	KG_FUZZ_EXAMPLES=$${KG_FUZZ_EXAMPLES:-20000} $(BIN)/python -m pytest -q tests/reliability/test_hostile_text.py
 
 clean:
 	rm -rf $(VENV) .kg out .pytest_cache

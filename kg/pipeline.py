@@ -20,6 +20,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -194,14 +195,15 @@ class Pipeline:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def resolutions(self, documents: Iterable[Document], *, report: BuildReport | None = None) -> Iterator[Resolution]:
-        """Extraction, resolution and linking of each document, streamed in chunks of :data:`CHUNK`."""
+    def resolutions(self, documents: Iterable[Document], *, report: BuildReport | None = None,
+                    chunk: int = CHUNK) -> Iterator[Resolution]:
+        """Extraction, resolution and linking of each document, streamed; ``chunk`` documents make a spaCy batch."""
         report = report if report is not None else BuildReport()
-        for chunk in chunks(documents):
+        for part in chunks(documents, chunk):
             t = time.perf_counter()
-            docs = self.extractor.parse(chunk)
+            docs = self.extractor.parse(part)
             t = report.tick("spacy", t)
-            for doc, document in zip(docs, chunk):
+            for doc, document in zip(docs, part):
                 extraction = extract_doc(doc, document, self.kb)
                 t = report.tick("extract", t)
                 res = resolve(extraction, self.kb)
@@ -217,10 +219,11 @@ class Pipeline:
                 yield res
                 t = time.perf_counter()
 
-    def graphs(self, documents: Iterable[Document], *, report: BuildReport | None = None) -> Iterator[DocumentGraph]:
+    def graphs(self, documents: Iterable[Document], *, report: BuildReport | None = None,
+               chunk: int = CHUNK) -> Iterator[DocumentGraph]:
         """Each document's graph, built in this process."""
         report = report if report is not None else BuildReport()
-        for res in self.resolutions(documents, report=report):
+        for res in self.resolutions(documents, report=report, chunk=chunk):
             t = time.perf_counter()
             quads = graph_quads(res)
             graph = DocumentGraph(res.extraction.document.id, to_ntriples(quads), len(res.extraction.document.text.split()),
@@ -240,22 +243,33 @@ class Pipeline:
         skip_bad: bool = False,
         on_document: Callable[[DocumentGraph], None] | None = None,
         enrich: bool = False,
+        chunk: int = CHUNK,
+        dask: str | None = None,
     ) -> BuildReport:
         """Read inputs and write each document's graph into ``store`` (replacing an earlier build of it).
 
         With ``jobs`` > 1, documents are built by that many worker processes (:func:`parallel_graphs`); the
         store is written here either way, in input order. With ``enrich``, the knowledge-base graph is then
         rewritten with the knowledge base's facts about every linked item of the store (:mod:`kg.linking.enrich`).
+        ``chunk`` documents make a spaCy batch and a unit of work: builds with the same ``chunk`` give the same
+        graph however many processes build it. With ``dask`` (a scheduler address, or ``"local"`` for a local
+        cluster of ``jobs`` workers), documents are built on a Dask cluster (:mod:`kg.scale`).
         """
-        if jobs > 1 and self.online is not None:
+        if (jobs > 1 or dask) and self.online is not None:
             raise KGError("online linking runs in one process (one polite client); drop --jobs or --online")
         report = BuildReport()
         docs = iter_documents(inputs, strict=strict, skip_bad=skip_bad, date=date)
-        if jobs > 1:
-            graphs = parallel_graphs(docs, self.settings, jobs=jobs, report=report, nlp=self.extractor.nlp)
-        else:
-            graphs = self.graphs(docs, report=report)
-        write_graphs(graphs, store, report=report, on_document=on_document)
+        with ExitStack() as stack:
+            if dask:
+                from .scale import connect, dask_graphs
+
+                client = stack.enter_context(connect(dask, workers=jobs))
+                graphs = dask_graphs(docs, self.settings, client, report=report, chunk=chunk)
+            elif jobs > 1:
+                graphs = parallel_graphs(docs, self.settings, jobs=jobs, report=report, nlp=self.extractor.nlp, chunk=chunk)
+            else:
+                graphs = self.graphs(docs, report=report, chunk=chunk)
+            write_graphs(graphs, store, report=report, on_document=on_document)
         t = time.perf_counter()
         merge_surnames(store)  # after all writes, so the result does not depend on build order
         report.tick("cross-document", t)
@@ -291,7 +305,7 @@ def build_chunk(settings: Settings, documents: list[Document]) -> tuple[list[Doc
         pipe, lock = _worker_pipeline(settings)
     report = BuildReport()
     with lock:
-        graphs = list(pipe.graphs(documents, report=report))
+        graphs = list(pipe.graphs(documents, report=report, chunk=max(1, len(documents))))
     return graphs, report
 
 
@@ -301,7 +315,8 @@ def _pool_init(settings: Settings) -> None:
 
 
 def parallel_graphs(
-    documents: Iterable[Document], settings: Settings, *, jobs: int, report: BuildReport | None = None, nlp=None
+    documents: Iterable[Document], settings: Settings, *, jobs: int, report: BuildReport | None = None, nlp=None,
+    chunk: int = CHUNK,
 ) -> Iterator[DocumentGraph]:
     """Documents' graphs built by ``jobs`` worker processes, yielded in input order.
 
@@ -317,8 +332,8 @@ def parallel_graphs(
         with ctx.Pool(jobs, initializer=_pool_init, initargs=(settings,)) as pool:
             _INHERITED_NLP = None
             pending: deque = deque()
-            for chunk in chunks(documents):
-                pending.append(pool.apply_async(build_chunk, (settings, chunk)))
+            for part in chunks(documents, chunk):
+                pending.append(pool.apply_async(build_chunk, (settings, part)))
                 if len(pending) >= 2 * jobs:
                     yield from _done(pending.popleft().get(), report)
             while pending:

@@ -15,6 +15,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg import iri
+from kg.paths import DEFAULT_KB, SEEDS_DIR
 from kg.vocab import ITSRDF, KG, NIF, PROV, VOID, WD
 
 # --- terms ----------------------------------------------------------------------------------
@@ -256,3 +257,28 @@ def sample_store(sample_quads: list[ox.Quad]) -> ox.Store:
     store = ox.Store()
     store.extend(sample_quads)
     return store
+
+
+# --- the real pipeline on seeds/ (built once per session) -----------------------------------
+
+
+@pytest.fixture(scope="session")
+def pipeline():
+    """The real pipeline: the real spaCy model and the compiled knowledge base."""
+    from kg.pipeline import Pipeline
+
+    if not DEFAULT_KB.exists():
+        pytest.fail(f"no knowledge base at {DEFAULT_KB}: run `make install` (it runs `kg kb build`)")
+    with Pipeline() as pipe:
+        yield pipe
+
+
+@pytest.fixture(scope="session")
+def seed_store(pipeline, tmp_path_factory):
+    """The folder of a store built from seeds/ by the real pipeline; open it read-only."""
+    from kg.store import Store
+
+    path = tmp_path_factory.mktemp("seed") / "store"
+    with Store.open(path) as st:
+        pipeline.build([SEEDS_DIR], st)
+    return path

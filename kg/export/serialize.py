@@ -102,6 +102,23 @@ def _canonical(quads: Iterable[ox.Quad | ox.Triple], *, dataset: bool) -> list[o
     return sorted(data, key=_sort_key)
 
 
+def _prepare(quads: Iterable[ox.Quad | ox.Triple], name: str) -> tuple[ox.RdfFormat, list[ox.Quad] | list[ox.Triple]]:
+    rdf_format = FORMATS[name].rdf_format
+    data = _canonical(quads, dataset=rdf_format.supports_datasets)
+    return rdf_format, data if rdf_format.supports_datasets else [q.triple for q in data]
+
+
+def dumps(quads: Iterable[ox.Quad | ox.Triple], format: str) -> bytes:
+    """The bytes :func:`write_quads` would write for ``quads`` in ``format`` (a name or an extension).
+
+    >>> q = ox.Quad(ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"), ox.Literal("o"))
+    >>> dumps([q], "nt")
+    b'<http://example.org/s> <http://example.org/p> "o" .\\n'
+    """
+    rdf_format, items = _prepare(quads, format_for("", format))
+    return ox.serialize(items, format=rdf_format, prefixes=PREFIXES)
+
+
 def write_quads(
     quads: Iterable[ox.Quad | ox.Triple], path: str | os.PathLike[str], *, format: str | None = None
 ) -> int:
@@ -130,9 +147,7 @@ def write_quads(
     folder = path.parent
     if not folder.is_dir():
         raise ExportError(f"cannot write {path}: folder {folder} does not exist; create it first")
-    rdf_format = FORMATS[name].rdf_format
-    data = _canonical(quads, dataset=rdf_format.supports_datasets)
-    items = data if rdf_format.supports_datasets else [q.triple for q in data]
+    rdf_format, items = _prepare(quads, name)
     tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -188,10 +203,14 @@ def read_rdf(path: str | os.PathLike[str], *, format: str | None = None) -> ox.S
     name = format_for(path, format)
     store = ox.Store()
     try:
+        if name == "rdfxml":
+            check_xml_entities(Path(path).read_bytes(), os.fspath(path))
         store.load(path=os.fspath(path), format=FORMATS[name].rdf_format, base_iri=Path(path).resolve().as_uri())
     except SyntaxError as exc:
         where = "".join(f":{n}" for n in (exc.lineno, exc.offset) if n)
         detail = _POSITION_PREFIX.sub("", exc.msg.splitlines()[0])
+        if "LoadDocumentCallback" in detail:
+            detail = "a remote JSON-LD @context is never fetched; put the context in the file"
         raise ExportError(f"{os.fspath(path)}{where}: {detail}") from None
     except FileNotFoundError:
         raise ExportError(f"cannot read {os.fspath(path)}: no such file") from None
@@ -199,3 +218,49 @@ def read_rdf(path: str | os.PathLike[str], *, format: str | None = None) -> ox.S
         raise ExportError(f"cannot read {os.fspath(path)} as {name}: {str(exc).splitlines()[0]}") from None
     log.debug("read %d quads from %s", len(store), path)
     return store
+
+
+_ENTITY = re.compile(rb"""<!ENTITY\s+(%\s*)?([^\s%;&"']+)\s+(?:"([^"]*)"|'([^']*)'|(\S+))""")
+_MAX_EXPANSION = 16_000_000  # bytes that entity references may add to an RDF/XML document
+
+
+def check_xml_entities(data: bytes, source: str = "<RDF/XML>") -> None:
+    """Refuse RDF/XML whose DTD names external or parameter entities, or whose entities expand beyond reason.
+
+    Internal entities (``<!ENTITY owl "http://www.w3.org/2002/07/owl#">``) are fine;
+    a document may not make a parser read a file or a URL, nor grow by more than
+    16 MB through nested references ("billion laughs"). Call it before parsing
+    RDF/XML from anywhere untrusted; :func:`read_rdf` does.
+
+    Raises:
+        ExportError: naming ``source`` and the entity.
+
+    >>> check_xml_entities(b'<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>', "a.rdf")
+    Traceback (most recent call last):
+    ...
+    kg.errors.ExportError: a.rdf: external XML entity 'x' refused; kg never reads files or URLs a document names: inline its value
+    """
+    if b"<!ENTITY" not in data:
+        return
+    values: dict[bytes, bytes] = {}
+    for match in _ENTITY.finditer(data):
+        parameter, entity, value = match[1], match[2], match[3] if match[3] is not None else match[4]
+        if parameter or value is None:
+            kind = "parameter" if parameter else "external"
+            raise ExportError(f"{source}: {kind} XML entity {entity.decode(errors='replace')!r} refused; "
+                              "kg never reads files or URLs a document names: inline its value")
+        values[entity] = value
+    sizes: dict[bytes, int] = {}
+
+    def size(entity: bytes, depth: int = 0) -> int:
+        if entity not in sizes:
+            if depth > 32:
+                raise ExportError(f"{source}: XML entities nested too deeply (or recursive)")
+            body = values[entity]
+            sizes[entity] = len(body) + sum(size(ref, depth + 1) for ref in re.findall(rb"&([^;&\s]+);", body) if ref in values)
+        return sizes[entity]
+
+    total = sum(data.count(b"&" + entity + b";") * size(entity) for entity in values)
+    if total > _MAX_EXPANSION:
+        raise ExportError(f"{source}: XML entities would expand the document by {total:,} bytes "
+                          f"(at most {_MAX_EXPANSION:,}); expand them yourself if the file is trusted")

@@ -31,7 +31,7 @@ __all__ = ["KBRecord", "KnowledgeBase", "build_default", "normalize", "translit_
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Attribution recorded in the default KB (a derived database of dr5hn's, ODbL 1.0).
 NOTICE = (
     "Contains information from countries-states-cities-database (dr5hn), made available under the "
@@ -51,7 +51,9 @@ CREATE TABLE names(
     name TEXT NOT NULL, norm TEXT NOT NULL, translit TEXT NOT NULL,
     qid TEXT NOT NULL, kind TEXT NOT NULL, rank INTEGER NOT NULL
 );
-CREATE VIRTUAL TABLE grams USING fts5(norm, tokenize='trigram', detail='none');
+-- Wikidata statements kept for disambiguation and enrichment: (item, property id, item)
+CREATE TABLE relations(qid TEXT NOT NULL, property TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (qid, property, value)) WITHOUT ROWID;
+CREATE VIRTUAL TABLE grams USING fts5(norm, tokenize='trigram');
 """
 _INDEXES = """
 CREATE INDEX names_name ON names(name);
@@ -71,6 +73,8 @@ _WEIGHTS = {
     ("translit", "alias"): 0.7,
 }
 _FUZZY_WEIGHT = 0.6
+#: Most names :meth:`KnowledgeBase.gazetteer` gives the EntityRuler.
+GAZETTEER_LIMIT = 100_000
 #: Ontology superclasses a ``types`` filter expands to.
 _SUBTYPES = {"Location": ("Country", "AdministrativeArea", "Settlement"), "Organization": ("MilitaryUnit",)}
 
@@ -103,6 +107,7 @@ class KBRecord:
     capital_of: str | None
     aliases: tuple[str, ...]
     demonyms: tuple[str, ...] = ()
+    relations: tuple[tuple[str, str], ...] = ()
 
 
 def _score(weight: float, prior: float) -> float:
@@ -212,6 +217,8 @@ class KnowledgeBase:
                 rows = [row for e in batch for row in _name_rows(e)]
                 db.executemany("INSERT INTO names VALUES (?, ?, ?, ?, ?, ?)", rows)
                 names += len(rows)
+                facts = [(e.qid, prop, value) for e in batch for prop, value in e.relations if value != e.qid]
+                db.executemany("INSERT OR IGNORE INTO relations VALUES (?, ?, ?)", facts)
             db.execute("DROP TABLE stage")
             db.executescript(_INDEXES)
             stats: dict[str, Any] = {"entities": sum(types.values()), "names": names, "types": dict(sorted(types.items()))}
@@ -250,6 +257,7 @@ class KnowledgeBase:
         if not path.is_file():
             raise LinkingError(f"knowledge base {path} not found; {_FIX}")
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        db.execute("PRAGMA temp_store=MEMORY")  # sorts never need disk space (a full disk fails nothing)
         try:
             row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
@@ -309,10 +317,14 @@ class KnowledgeBase:
         return candidates[:limit]
 
     def _fuzzy(self, norm: str) -> dict[str, float]:
-        grams = {norm[i : i + 3] for i in range(len(norm) - 2)}
-        query = " OR ".join('"{}"'.format(g.replace('"', '""')) for g in sorted(grams))
         bound = 1 if len(norm) < 9 else 2
-        found = self._db.execute("SELECT norm FROM grams WHERE grams MATCH ? ORDER BY rank LIMIT 200", (query,))
+        # a key within ``bound`` edits of ``norm`` contains one of ``bound + 1`` disjoint pieces of it unchanged
+        size = len(norm) // (bound + 1)
+        pieces = [norm[i * size : (i + 1) * size if i < bound else len(norm)] for i in range(bound + 1)]
+        query = " OR ".join('"{}"'.format(p.replace('"', '""')) for p in pieces)
+        found = self._db.execute(
+            "SELECT norm FROM grams WHERE grams MATCH ? AND length(norm) BETWEEN ? AND ?", (query, len(norm) - bound, len(norm) + bound)
+        )
         close = {n: d for (n,) in found if (d := _levenshtein(norm, n, bound)) <= bound}
         best: dict[str, float] = {}
         for key, distance in close.items():
@@ -355,7 +367,8 @@ class KnowledgeBase:
         names = self._db.execute("SELECT kind, name FROM names WHERE qid = ? AND kind != 'label' ORDER BY rank", (qid,)).fetchall()
         aliases = tuple(n for k, n in names if k == "alias")
         demonyms = tuple(n for k, n in names if k == "demonym")
-        return KBRecord(*row, aliases=aliases, demonyms=demonyms)
+        relations = tuple(self._db.execute("SELECT property, value FROM relations WHERE qid = ? ORDER BY property, value", (qid,)))
+        return KBRecord(*row, aliases=aliases, demonyms=demonyms, relations=relations)
 
     def contains(self, outer: str, inner: str) -> bool:
         """Whether ``inner`` lies in ``outer``: its country, capital-of, or up its located-in chain."""
@@ -369,7 +382,26 @@ class KnowledgeBase:
             node = row[1]
         return False
 
-    def gazetteer(self, types: Collection[str] | None = None, min_prior: float = 0.5) -> Iterator[tuple[str, str, str]]:
+    def ancestors(self, qid: str) -> tuple[str, ...]:
+        """The items ``qid`` lies in, nearest first: up its located-in chain, with each level's country
+        (and, for the item itself, what it is the capital of). Empty for an unknown item.
+        """
+        out: dict[str, None] = {}
+        node: str | None = qid
+        for depth in range(8):  # division chains are shallow; the bound guards against cycles
+            row = self._db.execute("SELECT country, located_in, capital_of FROM entities WHERE qid = ?", (node,)).fetchone()
+            if row is None:
+                break
+            country, located_in, capital_of = row
+            for q in (located_in, capital_of if depth == 0 else None, country):
+                if q and q != qid:
+                    out.setdefault(q, None)
+            node = located_in
+        return tuple(out)
+
+    def gazetteer(
+        self, types: Collection[str] | None = None, min_prior: float = 0.5, limit: int = GAZETTEER_LIMIT
+    ) -> Iterator[tuple[str, str, str]]:
         """Surface names for a spaCy EntityRuler: ``(name, type, qid)``, sorted by name.
 
         Labels and aliases of items with ``prior >= min_prior``: countries, first-level
@@ -380,7 +412,9 @@ class KnowledgeBase:
         adjectives) nor single word under 4 letters; a 2-letter code only if dotted
         ("US" for "U.S.") or the initials of the label ("UK"). Case variants are kept
         ("X region", "X Region") for case-sensitive matching; a name shared by several
-        items goes to the one with the highest prior.
+        items goes to the one with the highest prior. At most ``limit`` names are kept, those of
+        the highest priors, so a knowledge base grown from a large dump still gives a ruler of
+        bounded size.
         """
         allowed = None if types is None else {s for t in types for s in (t, *_SUBTYPES.get(t, ()))}
         rows = self._db.execute(
@@ -402,7 +436,8 @@ class KnowledgeBase:
                     continue
                 if name not in best or (-prior, qid) < (-best[name][0], best[name][2]):
                     best[name] = (prior, kind, qid)
-        for name in sorted(best):
+        kept = sorted(best, key=lambda n: (-best[n][0], n))[:limit] if len(best) > limit else best
+        for name in sorted(kept):
             yield name, best[name][1], best[name][2]
 
 
@@ -421,6 +456,7 @@ def _gazetteer_name(name: str) -> bool:
 def _from_json(data: str) -> list[Any]:
     values = json.loads(data)
     values[2], values[9] = tuple(values[2]), tuple(values[9])  # aliases, demonyms
+    values[11] = tuple(tuple(r) for r in values[11])  # relations
     return values
 
 
@@ -434,10 +470,27 @@ def _check(entry: KBEntry) -> None:
         raise LinkingError(f"unknown type {entry.type!r} for {entry.qid} from {entry.source}; use one of {KB_TYPES}")
 
 
-def build_default(path: str | os.PathLike[str] = DEFAULT_KB, sources_dir: str | os.PathLike[str] = KB_SOURCES_DIR) -> dict[str, Any]:
+def build_default(
+    path: str | os.PathLike[str] = DEFAULT_KB,
+    sources_dir: str | os.PathLike[str] = KB_SOURCES_DIR,
+    *,
+    extra: Iterable[KBEntry] = (),
+    extra_sources: Iterable[str] = (),
+    bundled: bool = True,
+) -> dict[str, Any]:
     """Build the default knowledge base from ``data/kb-sources`` (what ``kg kb build`` runs).
+
+    Args:
+        path: Where to write the knowledge base.
+        sources_dir: The bundled sources folder.
+        extra: More entries (a Wikidata dump or endpoint, :mod:`kg.linking.wikidata`), merged after the bundled ones.
+        extra_sources: Names of those sources, recorded in the ``meta`` table.
+        bundled: Whether to read the bundled sources at all (False: ``extra`` only).
 
     Raises:
         LinkingError: if a source file is missing or malformed.
     """
-    return KnowledgeBase.build(path, read_all(Path(sources_dir)), sources=SOURCE_FILES.values(), notice=NOTICE)
+    entries = itertools.chain(read_all(Path(sources_dir)) if bundled else (), extra)
+    sources = [*(SOURCE_FILES.values() if bundled else ()), *extra_sources]
+    notice = NOTICE if bundled else "Wikidata (CC0)."
+    return KnowledgeBase.build(path, entries, sources=sources, notice=notice)

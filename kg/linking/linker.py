@@ -8,7 +8,10 @@ item's prior, whether the gazetteer matched this very item in the text, agreemen
 the class the text gives the entity, coherence with the document (its country is a
 country of the document, or it contains or lies in another place of the document,
 through :meth:`~kg.linking.kb.KnowledgeBase.ancestors`), context words shared with the
-item's description, and its lead over the other candidates.
+item's description, its lead over the other candidates, whether the name is only part
+of a person's name in the document ("President (Vladimir) Putin" is no city), and whether
+the item lies where the text says the entity lies ("Pokrovsk in eastern Ukraine", read by
+extraction as a ``country``/``locatedIn`` relation, is no town of another country).
 
 The features are combined by fixed weights (:data:`WEIGHTS`: their signs and relative
 sizes encode what each piece of evidence is worth) into a score, and the score is mapped
@@ -38,17 +41,22 @@ LOOKUP_LIMIT, KEPT_CANDIDATES = 8, 5
 
 #: The features of a candidate, in the order of :data:`WEIGHTS`.
 FEATURES = ("match", "prior", "hint", "same_class", "other_class", "org_as_place", "country_in_doc", "containment",
-            "description", "lead")
+            "description", "lead", "part_of_person", "text_agrees", "text_contradicts")
 #: Weights of :data:`FEATURES` in a candidate's score.
-WEIGHTS = (3.0, 1.5, 1.5, 1.0, -1.5, -1.0, 0.7, 1.0, 0.5, 1.5)
+WEIGHTS = (3.0, 1.5, 1.5, 1.0, -1.5, -1.0, 0.7, 2.0, 0.5, 1.0, -4.0, 1.0, -5.0)
 #: Platt scaling of the score to a probability, ``(scale, offset)``: fitted by ``python -m kg.evaluation.linking``
 #: on the project's gold annotations (the decision record gives the data and the reliability check).
-CALIBRATION = (1.0, -3.0)
+CALIBRATION = (1.17, -5.64)
 #: Most a fuzzy-only candidate without support in the document can score (below the default threshold).
 FUZZY_CAP = 0.4
 _FUZZY = 0.65
 
 _WORD = re.compile(r"[^\W\d_]{4,}")
+#: Relations by which the text places an entity in another.
+_PLACING = frozenset({"country", "locatedIn", "partOf", "capitalOf"})
+_REGION_WORD = re.compile(r"\b(region|oblast|province|krai|governorate|republic|state|county|district)\b", re.I)
+#: Match weight of a region found through a name the text implies ("Donetsk" said of a region → "Donetsk region").
+_DERIVED = 0.9
 #: Description words that say nothing about an item's identity.
 _BLAND = frozenset("""populated place admin capital region country state city town with from that this which
     located part former other main also into upon their there where""".split())
@@ -112,6 +120,28 @@ class _Document:
                 best = max(plausible, key=lambda t: (t[2], t[0].score, t[0].qid))
                 self.anchors[e.key] = best[0].qid
         self.countries = {q for k, q in self.anchors.items() if self._type_of(k) == "Country"}
+        # the places each entity may be (its best few candidates), for containment in both directions
+        self.places: dict[str, set[str]] = {}
+        for e in self.entities:
+            ranked = sorted((c for c, _, _ in self.candidates[e.key] if _compatible(e.type, c.type) and FAMILY.get(c.type) == "Loc"),
+                            key=lambda c: (-c.score, c.qid))
+            self.places[e.key] = {c.qid for c in ranked[:3]}
+        # words of the document's multi-word person names ("Vladimir" of "Vladimir Putin"), and entities
+        # written right before a person's name ("President (Vladimir) Putin")
+        self.person_words = {w.casefold() for e in self.entities if e.type == "Person"
+                             for n in (e.name, *e.aliases) if " " in n for w in n.split()}
+        # where the text itself places an entity: its country / located-in / part-of / capital-of relations
+        self.said_in: dict[str, set[str]] = {}
+        for r in ex.relations:
+            subject, target = resolution.mention_entity[r.subject], resolution.mention_entity[r.object]
+            if r.property in _PLACING and subject and target and subject != target:
+                self.said_in.setdefault(subject, set()).add(target)
+        starts = {m.start for m in ex.mentions if m.type == "Person"}
+        self.before_person = {
+            e.key for e in self.entities
+            if any(ex.mentions[i].end + k in starts and not ex.document.text[ex.mentions[i].end : ex.mentions[i].end + k].strip(" ()")
+                   for i in e.mentions for k in (1, 2))
+        }  # fmt: skip
         text = ex.document.text
         self.context: dict[str, set[str]] = {}
         for e in self.entities:
@@ -133,16 +163,24 @@ class _Document:
                 counts[mentions[i].qid] = counts.get(mentions[i].qid, 0) + 1
         # the QID the gazetteer matched most often ("the Belgorod region" twice beats a bare "Belgorod" once)
         hints = {q for q, n in counts.items() if n == max(counts.values())}
-        found: dict[str, Candidate] = {}
-        for name in dict.fromkeys([entity.name, *entity.aliases]):
+        names = list(dict.fromkeys([entity.name, *entity.aliases]))
+        found: dict[str, tuple[Candidate, float]] = {}
+        for name in names:
             for c in self.kb.lookup(name, limit=LOOKUP_LIMIT):
-                if c.qid not in found or c.score > found[c.qid].score:
-                    found[c.qid] = c
+                if c.qid not in found or c.score > found[c.qid][0].score:
+                    found[c.qid] = (c, 1.0)
+        if entity.type == "AdministrativeArea":
+            # the text calls a bare name a region ("the regions of Luhansk and Donetsk"): the region's own names
+            for name in names:
+                if not _REGION_WORD.search(name):
+                    for variant in (f"{name} region", f"{name} Oblast"):
+                        for c in self.kb.lookup(variant, types=("AdministrativeArea",), limit=2):
+                            found.setdefault(c.qid, (c, _DERIVED))
         out = []
-        for c in found.values():
+        for c, discount in found.values():
             rec = self.kb.get(c.qid)
             prior = rec.prior if rec is not None else 0.0
-            match = min(1.0, c.score / (0.6 + 0.4 * prior))  # undo the knowledge base's prior mix
+            match = discount * min(1.0, c.score / (0.6 + 0.4 * prior))  # undo the knowledge base's prior mix
             out.append((c, match, c.qid in hints))
         return out
 
@@ -157,6 +195,7 @@ class _Document:
         if not cands:
             return []
         others = {q for k, q in self.anchors.items() if k != entity.key}
+        around = {q for k, qs in self.places.items() if k != entity.key for q in qs} - {c.qid for c, _, _ in cands}
         out = []
         for c, match, hinted in cands:
             rec = self.kb.get(c.qid)
@@ -164,17 +203,30 @@ class _Document:
             specific = FAMILY.get(entity.type) == "Loc" and entity.type != "Location" and c.type != "Location"
             place = FAMILY.get(c.type) == "Loc"
             country = float(place and c.type != "Country" and rec is not None and rec.country in (self.countries - {c.qid}))
-            # containment below the country level: a city in a region of the document, a region holding a city of it
-            inside = place and bool(self.ancestors(c.qid) & (others - self.countries))
-            contains = place and any(c.qid in self.ancestors(q) for q in others if q != c.qid)
+            # containment below the country level, with what the document's other place names may be:
+            # a city in a region of the document, a region holding a city of it
+            inside = place and bool(self.ancestors(c.qid) & (around - self.countries))
+            contains = place and any(c.qid in self.ancestors(q) for q in around)
             described = _words(c.description) - _BLAND
             shared = len(described & self.context.get(entity.key, set())) / len(described) if described else 0.0
             rival = max((o.score for o, _, _ in cands if o.qid != c.qid), default=0.0)
+            agrees = contradicts = False
+            if place and entity.key in self.said_in:
+                where = set(self.ancestors(c.qid)) | ({rec.country} if rec is not None and rec.country else set())
+                named = {q for k in self.said_in[entity.key] for q in (self.places.get(k, set()) | {self.anchors.get(k)}) if q}
+                agrees = bool(where & named)
+                contradicts = bool(where and named and not agrees)
+            # the gazetteer proposes one item per name; when the text says the name is of another class
+            # ("the regions of Luhansk and Donetsk"), its proposal is no evidence
+            hinted = hinted and not (specific and c.type != entity.type)
             out.append((c, (
                 match, prior, float(hinted),
                 float(specific and c.type == entity.type), float(specific and c.type != entity.type),
                 float(_compatible(entity.type, c.type) == "org_as_place"), country, float(inside or contains),
                 min(1.0, shared), max(-1.0, min(1.0, (c.score - rival) * 4)),
+                float(entity.type != "Person" and c.type != "Person"
+                      and (entity.name.casefold() in self.person_words or entity.key in self.before_person)),
+                float(agrees), float(contradicts),
             )))  # fmt: skip
         return out
 
@@ -196,10 +248,22 @@ def score_candidates(resolution: Resolution, kb) -> dict[str, list[Scored]]:
     doc = _Document(resolution, kb)
     out: dict[str, list[Scored]] = {}
     for e in resolution.entities:
-        scored = [Scored(c, f, confidence(f)) for c, f in doc.features(e)]
+        rows = doc.features(e)
+        probabilities = exclusive([confidence(f) for _, f in rows])
+        scored = [Scored(c, f, p) for (c, f), p in zip(rows, probabilities)]
         scored.sort(key=lambda s: (-s.confidence, s.candidate.qid))
         out[e.key] = scored
     return out
+
+
+def exclusive(probabilities: list[float]) -> list[float]:
+    """At most one candidate of an entity is right: when their probabilities add up to more than 1, scale them down.
+
+    >>> exclusive([0.9, 0.05]), [round(p, 2) for p in exclusive([0.66, 0.64])]
+    ([0.9, 0.05], [0.51, 0.49])
+    """
+    total = sum(probabilities)
+    return [p / total for p in probabilities] if total > 1 else probabilities
 
 
 def link(resolution: Resolution, kb, *, threshold: float = DEFAULT_THRESHOLD) -> Resolution:
@@ -238,7 +302,7 @@ def _linked(e: Entity, best: Candidate, alternatives: tuple[Candidate, ...]) -> 
 def feature_table(scored: Mapping[str, list[Scored]]) -> list[dict[str, object]]:
     """Scored candidates as plain rows (entity key, QID, features by name, confidence), for inspection.
 
-    >>> feature_table({"e": [Scored(Candidate("Q1", "One", "Country", 0.9), (1.0,) * len(FEATURES), 0.9)]})[0]["match"]
+    >>> feature_table({"e": [Scored(Candidate("Q900000001", "Utopia", "Country", 0.9), (1.0,) * len(FEATURES), 0.9)]})[0]["match"]
     1.0
     """
     return [

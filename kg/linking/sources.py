@@ -49,6 +49,9 @@ SOURCE_FILES = {
     "histwardb": "histwardb/crosswalk.csv",
 }
 
+#: Source name of entries read from Wikidata itself (a dump, an endpoint, online lookups).
+WIKIDATA_SOURCE = "wikidata"
+
 #: Languages kept from the country-alias list (the other ~330 only bloat the KB).
 ALIAS_LANGUAGES = frozenset({"en", "fr", "de", "es", "ru", "uk"})
 
@@ -58,6 +61,7 @@ class KBEntry:
     """What one source says about one Wikidata item.
 
     ``country``, ``located_in`` and ``capital_of`` are QIDs; ``prior`` is in [0, 1].
+    ``relations`` holds ``(property id, QID)`` pairs read from Wikidata (dump or endpoint).
 
     >>> KBEntry("Qx", "Somewhere", type="Location").aliases
     ()
@@ -74,6 +78,7 @@ class KBEntry:
     capital_of: str | None = None
     demonyms: tuple[str, ...] = ()
     source: str = ""
+    relations: tuple[tuple[str, str], ...] = ()
 
 
 # --------------------------------------------------------------------------- name keys
@@ -580,9 +585,11 @@ _TYPE_RANK = {t: i for i, t in enumerate(KB_TYPES)}
 def merge(entries: Iterable[KBEntry]) -> KBEntry:
     """Fold the entries of one QID (given in order of authority) into one.
 
-    The first non-empty label, description, country, region and capital win; aliases
-    and demonyms are unioned; the prior is the maximum. The type is the verified one
-    if any, else the most specific claim (Country > Settlement > AdministrativeArea > ...).
+    The first non-empty label, description, country, region and capital win; aliases,
+    demonyms and relations are unioned; the prior is the maximum, taken over the bundled sources
+    when one of them has the item (a sitelink prior from Wikidata never reorders the names they
+    resolve). The type is the verified one if any, else the most specific claim
+    (Country > Settlement > AdministrativeArea > ...).
 
     >>> a = KBEntry("Qx", "Kyiv", ("Kiev",), "AdministrativeArea", prior=0.5, source="dr5hn_states")
     >>> b = KBEntry("Qx", "Kiev", ("Kyiv", "Kiew"), "Settlement", "capital", 0.9, source="natural_earth")
@@ -604,8 +611,10 @@ def merge(entries: Iterable[KBEntry]) -> KBEntry:
     kind = verified[0] if verified else min((e.type for e in entries), key=lambda t: _TYPE_RANK.get(t, 99))
     aliases = tuple(n for n in _names(*(n for e in entries for n in (e.label, *e.aliases))) if n != label)
     country = first("country") if kind != "Country" else None
+    bundled = [e.prior for e in entries if e.source != WIKIDATA_SOURCE]
     return KBEntry(
-        qid, label, aliases, kind, first("description") or "", max(e.prior for e in entries),
+        qid, label, aliases, kind, first("description") or "", max(bundled or [e.prior for e in entries]),
         country, first("located_in"), first("capital_of"),
         _names(*(d for e in entries for d in e.demonyms)), " ".join(_names(*(e.source for e in entries))),
+        tuple(dict.fromkeys(r for e in entries for r in e.relations)),
     )  # fmt: skip

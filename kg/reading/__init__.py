@@ -1,5 +1,5 @@
 """Reading: files and folders of .txt, .md and .jsonl into :class:`~kg.records.Document` records."""
 
-from .read import SUFFIXES, iter_documents
+from .read import MAX_CHARS, SUFFIXES, ReadSummary, iter_documents, scan
 
-__all__ = ["SUFFIXES", "iter_documents"]
+__all__ = ["MAX_CHARS", "SUFFIXES", "ReadSummary", "iter_documents", "scan"]

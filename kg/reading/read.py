@@ -3,18 +3,34 @@
 * ``.txt`` / ``.md``: one document per file; its id is the path relative to
   the folder given (or the file name).
 * ``.jsonl``: one document per line, a JSON object with ``text`` and
-  optionally ``id``, ``date`` (ISO), ``title``, ``url``/``source``.
+  optionally ``id`` (string or number), ``date`` (ISO, ``YYYY-MM-DD...``),
+  ``title``, ``url``/``source``. Lines are split on ``\\n`` only and read one
+  at a time, so a corpus of any size streams in constant memory.
 
 Text is decoded as UTF-8 (a BOM is dropped). Invalid UTF-8 is decoded with
-replacement characters and a warning, or refused when ``strict`` is set.
+replacement characters (U+FFFD) and a warning, or refused when ``strict`` is
+set. Line ends become ``\\n`` (``\\r\\n`` and a lone ``\\r`` alike), and
+characters no RDF format can carry everywhere -- C0 control characters other
+than tab and newline, U+FFFE, U+FFFF, lone surrogates (from JSON escapes) --
+become U+FFFD with a warning, so character offsets index the text stored in
+the graph. A document longer than :data:`MAX_CHARS` characters, a file that
+is not a regular file (a FIFO, a device), a symbolic link loop or an
+unreadable file or folder is an error naming it; ``skip_bad`` skips empty
+documents, malformed JSONL lines and over-long documents instead, with a
+warning each.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator
+import re
+import stat
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ReadError
@@ -24,42 +40,236 @@ log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md", ".jsonl")
 
+#: The longest document kg reads, in characters (spaCy's default ``nlp.max_length``).
+MAX_CHARS = 1_000_000
+# a JSONL line may spend up to 6 bytes per character on escapes (\u00e9), plus the other fields
+_MAX_LINE_BYTES = 6 * MAX_CHARS + 65_536
+_MAX_FILE_BYTES = 4 * MAX_CHARS  # UTF-8 needs at most 4 bytes per character
 
-def _decode(data: bytes, path: Path, strict: bool) -> str:
-    if b"\x00" in data:
-        raise ReadError(f"{path}: binary file (contains NUL bytes); give a UTF-8 text file")
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+Notice = Callable[[str, str], None]  # (kind, message): kind is "skipped" or "repaired"
+
+
+@dataclass
+class ReadSummary:
+    """What reading the inputs found, before anything is built (see :func:`scan`).
+
+    >>> ReadSummary(documents=2, skipped=1).documents
+    2
+    """
+
+    documents: int = 0
+    files: int = 0
+    skipped: int = 0  # empty documents, malformed JSONL lines and over-long documents passed over (skip_bad)
+    repaired: int = 0  # texts decoded with replacement characters or cleaned of control characters
+    characters: int = 0
+
+
+def _log(kind: str, message: str) -> None:
+    log.warning("%s", message)
+
+
+def _normalize(text: str, where: str, notice: Notice) -> str:
+    """Line ends as ``\\n``; characters RDF/XML cannot carry as U+FFFD (one for one)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    bad = len(_UNSAFE.findall(text))
+    if bad:
+        notice("repaired", f"{where}: {bad} control or invalid character(s) replaced with U+FFFD")
+        text = _UNSAFE.sub("\ufffd", text)
+    return text
+
+
+def _decode(data: bytes, where: str, strict: bool, notice: Notice) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         if strict:
-            raise ReadError(f"{path}: not valid UTF-8 at byte {err.start}; convert it to UTF-8 or drop --strict") from err
-        log.warning("%s: invalid UTF-8 at byte %d, decoded with replacement characters", path, err.start)
+            raise ReadError(f"{where}: not valid UTF-8 at byte {err.start}; convert it to UTF-8 or drop --strict") from err
+        notice("repaired", f"{where}: invalid UTF-8 at byte {err.start}, decoded with replacement characters")
         return data.decode("utf-8-sig", errors="replace")
+
+
+def _cannot(path: Path, err: OSError) -> ReadError:
+    if err.errno == errno.ELOOP:
+        return ReadError(f"{path}: symbolic link loop; fix or remove the link")
+    if err.errno == errno.ENOENT:
+        return ReadError(f"{path}: no such file or folder" + (" (a broken symbolic link)" if path.is_symlink() else ""))
+    return ReadError(f"{path}: cannot read ({err.strerror})")
+
+
+def _regular(path: Path) -> os.stat_result:
+    """The stat of ``path`` (links followed), if it is a regular file; else a ReadError."""
+    try:
+        st = path.stat()
+    except OSError as err:
+        raise _cannot(path, err) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ReadError(f"{path}: not a regular file (a FIFO, socket or device); give a text file")
+    return st
 
 
 def _files(paths: Iterable[str | os.PathLike]) -> Iterator[tuple[Path, Path]]:
     for raw in paths:
         p = Path(raw)
-        if not p.exists():
-            raise ReadError(f"{p}: no such file or folder")
-        if p.is_dir():
-            seen: set[tuple[int, int]] = set()
-            for root, dirs, files in os.walk(p, followlinks=True):
-                st = os.stat(root)
-                if (st.st_dev, st.st_ino) in seen:
-                    dirs[:] = []
-                    log.warning("%s: symbolic link loop, skipped", root)
-                    continue
-                seen.add((st.st_dev, st.st_ino))
-                dirs.sort()
-                for name in sorted(files):
-                    f = Path(root) / name
-                    if f.suffix.lower() in SUFFIXES:
-                        yield f, p
+        try:
+            is_dir = stat.S_ISDIR(p.stat().st_mode)
+        except OSError as err:
+            raise _cannot(p, err) from None
+        if is_dir:
+            yield from _walk(p)
         elif p.suffix.lower() in SUFFIXES:
             yield p, p.parent
         else:
             raise ReadError(f"{p}: unknown file type {p.suffix or '(none)'!r}; kg reads {', '.join(SUFFIXES)}")
+
+
+def _walk(top: Path) -> Iterator[tuple[Path, Path]]:
+    """The readable files under ``top``, sorted, following links but each folder once."""
+
+    def fail(err: OSError) -> None:
+        raise _cannot(Path(err.filename or top), err)
+
+    seen: set[tuple[int, int]] = set()
+    for root, dirs, files in os.walk(top, followlinks=True, onerror=fail):
+        st = os.stat(root)
+        if (st.st_dev, st.st_ino) in seen:
+            dirs[:] = []
+            log.info("%s: a folder already read (symbolic link), skipped", root)
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirs.sort()
+        for name in sorted(files):
+            f = Path(root) / name
+            if f.suffix.lower() in SUFFIXES:
+                yield f, top
+
+
+def _read(paths: Iterable[str | os.PathLike], strict: bool, skip_bad: bool, date: str | None,
+          notice: Notice, summary: ReadSummary | None = None) -> Iterator[Document]:
+    for path, base in _files(paths):
+        size = _regular(path).st_size
+        if summary is not None:
+            summary.files += 1
+        rel = path.relative_to(base).as_posix()
+        if path.suffix.lower() == ".jsonl":
+            yield from _jsonl(path, rel, strict, skip_bad, date, notice)
+            continue
+        if size > _MAX_FILE_BYTES:
+            problem = f"{path}: too long ({size:,} bytes; kg reads documents of at most {MAX_CHARS:,} characters); split it"
+            _bad(problem, skip_bad, notice)
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise _cannot(path, err) from None
+        if b"\x00" in data:
+            raise ReadError(f"{path}: binary file (contains NUL bytes); give a UTF-8 text file")
+        doc = _document(_decode(data, str(path), strict, notice), str(path), skip_bad, notice,
+                        id=rel, source=path.as_posix(), date=date)
+        if doc is not None:
+            yield doc
+
+
+def _bad(problem: str, skip_bad: bool, notice: Notice, fix: str = "") -> None:
+    """Skip a bad document with a notice under ``skip_bad``, else raise."""
+    if not skip_bad:
+        raise ReadError(problem + fix)
+    notice("skipped", f"{problem}, skipped")
+
+
+def _document(text: str, where: str, skip_bad: bool, notice: Notice, **fields) -> Document | None:
+    text = _normalize(text, where, notice)
+    if not text.strip():
+        _bad(f"{where}: empty document (no text)", skip_bad, notice, "; remove it or pass --skip-bad")
+        return None
+    if len(text) > MAX_CHARS:
+        _bad(f"{where}: document too long ({len(text):,} characters; kg reads at most {MAX_CHARS:,})",
+             skip_bad, notice, "; split it or pass --skip-bad")
+        return None
+    return Document(text=text, **fields)
+
+
+def _jsonl(path: Path, rel: str, strict: bool, skip_bad: bool, date: str | None, notice: Notice) -> Iterator[Document]:
+    records = 0
+    try:
+        f = path.open("rb")
+    except OSError as err:
+        raise _cannot(path, err) from None
+    with f:
+        n = 0
+        while True:
+            try:
+                raw = f.readline(_MAX_LINE_BYTES + 1)
+            except OSError as err:
+                raise _cannot(path, err) from None
+            if not raw:
+                break
+            n += 1
+            where = f"{path}:{n}"
+            if len(raw) > _MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                while raw and not raw.endswith(b"\n"):  # pass over the rest of the line
+                    raw = f.readline(_MAX_LINE_BYTES)
+                _bad(f"{where}: line too long (over {_MAX_LINE_BYTES:,} bytes; kg reads documents of at most "
+                     f"{MAX_CHARS:,} characters)", skip_bad, notice, "; split it or pass --skip-bad")
+                continue
+            if b"\x00" in raw:
+                _bad(f"{where}: bad JSONL record (NUL byte)", skip_bad, notice, "; fix the line or pass --skip-bad")
+                continue
+            line = _decode(raw, where, strict, notice).rstrip("\r\n")
+            if not line.strip():
+                continue
+            records += 1
+            try:
+                fields = _record(line)
+            except ValueError as err:
+                _bad(f"{where}: bad JSONL record ({err})", skip_bad, notice, "; fix the line or pass --skip-bad")
+                continue
+            doc = _document(fields.pop("text"), where, skip_bad, notice,
+                            id=fields.pop("id") or f"{rel}#{n}",
+                            source=fields.pop("source") or f"{path.as_posix()}#{n}",
+                            date=fields.pop("date") or date, **fields)
+            if doc is not None:
+                yield doc
+    if records == 0:
+        _bad(f"{path}: empty file (no JSONL records)", skip_bad, notice, "; remove it or pass --skip-bad")
+
+
+def _record(line: str) -> dict:
+    """The document fields of one JSONL line; ValueError says what is wrong with it."""
+    try:
+        obj = json.loads(line)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    if not isinstance(obj, dict):
+        raise ValueError("not a JSON object")
+    text = obj.get("text")
+    if not isinstance(text, str):
+        raise ValueError("no 'text' field with text")
+    doc_id = obj.get("id")
+    if doc_id is not None and (isinstance(doc_id, bool) or not isinstance(doc_id, (str, int))):
+        raise ValueError(f"'id' must be a string or a number, not {type(doc_id).__name__}")
+    date = obj.get("date")
+    if date:
+        date = str(date)[:10]
+        try:
+            dt.date.fromisoformat(date)
+        except ValueError:
+            raise ValueError(f"'date' {obj['date']!r} does not start with a YYYY-MM-DD date") from None
+    url = obj.get("url") or obj.get("source")
+    title = obj.get("title")
+    return {
+        "text": text,
+        "id": str(doc_id) if doc_id not in (None, "") else None,
+        "source": _clean_field(str(url)) if url else None,
+        "date": date or None,
+        "title": _clean_field(title) if isinstance(title, str) else None,
+    }
+
+
+def _clean_field(value: str) -> str:
+    return _UNSAFE.sub("\ufffd", value.replace("\r", "\n"))
 
 
 def iter_documents(
@@ -70,54 +280,42 @@ def iter_documents(
     Args:
         paths: files (.txt, .md, .jsonl) or folders searched recursively.
         strict: refuse invalid UTF-8 instead of replacing it.
-        skip_bad: skip malformed JSONL lines and empty documents (logged) instead of failing.
+        skip_bad: skip malformed JSONL lines, empty and over-long documents (logged) instead of failing.
         date: publication date (ISO) for documents that carry none.
+
+    Raises:
+        ReadError: the first bad input, in one line naming the file (and line, for JSONL).
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "a.txt").write_text("Kyiv is in Ukraine.")
     >>> [doc.id for doc in iter_documents([d])]
     ['a.txt']
     """
-    for path, base in _files(paths):
-        try:
-            data = path.read_bytes()
-        except OSError as err:
-            raise ReadError(f"{path}: cannot read ({err.strerror})") from err
-        text = _decode(data, path, strict)
-        rel = path.relative_to(base).as_posix() if base != path else path.name
-        if path.suffix.lower() == ".jsonl":
-            yield from _jsonl(text, path, rel, skip_bad, date)
-            continue
-        if not text.strip():
-            if skip_bad:
-                log.warning("%s: empty document, skipped", path)
-                continue
-            raise ReadError(f"{path}: empty document (no text)")
-        yield Document(id=rel, text=text, source=path.as_posix(), date=date)
+    yield from _read(paths, strict, skip_bad, date, _log)
 
 
-def _jsonl(text: str, path: Path, rel: str, skip_bad: bool, date: str | None) -> Iterator[Document]:
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            if not isinstance(obj, dict):
-                raise ValueError("not a JSON object")
-            body = obj.get("text")
-            if not isinstance(body, str) or not body.strip():
-                raise ValueError("no 'text' field with text")
-        except ValueError as err:
-            msg = f"{path}:{n}: bad JSONL record ({err})"
-            if skip_bad:
-                log.warning("%s, skipped", msg)
-                continue
-            raise ReadError(msg + "; fix the line or pass --skip-bad") from None
-        doc_id = str(obj.get("id") or f"{rel}#{n}")
-        yield Document(
-            id=doc_id,
-            text=body,
-            source=str(obj.get("url") or obj.get("source") or f"{path.as_posix()}#{n}"),
-            date=str(obj["date"])[:10] if obj.get("date") else date,
-            title=obj.get("title") if isinstance(obj.get("title"), str) else None,
-        )
+def scan(
+    paths: Iterable[str | os.PathLike], *, strict: bool = False, skip_bad: bool = False, date: str | None = None
+) -> ReadSummary:
+    """Read all inputs once, keeping nothing, so bad input fails before anything is written.
+
+    Takes the arguments of :func:`iter_documents` and raises the same errors;
+    its warnings are counted, not logged (the build that follows logs them).
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "a.jsonl").write_text('{"text": "Kyiv."}\\n{"txt": 1}\\n')
+    >>> s = scan([d], skip_bad=True); (s.documents, s.skipped)
+    (1, 1)
+    """
+    summary = ReadSummary()
+
+    def count(kind: str, message: str) -> None:
+        if kind == "skipped":
+            summary.skipped += 1
+        else:
+            summary.repaired += 1
+
+    for doc in _read(paths, strict, skip_bad, date, count, summary):
+        summary.documents += 1
+        summary.characters += len(doc.text)
+    return summary

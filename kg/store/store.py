@@ -19,6 +19,7 @@ import logging
 import os
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
@@ -99,11 +100,17 @@ class Store:
         """Flush, close the database and release the lock. Closing twice is harmless."""
         if self._db is None:
             return
+        failure = None
         if not self.read_only:
-            self._db.flush()
+            try:
+                self._db.flush()
+            except OSError as exc:  # a full disk: what was committed is in the write-ahead log
+                failure = f"cannot flush store {self.path}: {str(exc).splitlines()[0]}"
         self._db = None  # drops the last reference: RocksDB closes before the lock is released
         _unlock(self._lock_fd, exclusive=not self.read_only)
         log.debug("closed store %s", self.path)
+        if failure is not None:
+            raise StoreError(failure)
 
     @property
     def pyoxigraph(self) -> ox.Store:
@@ -152,6 +159,65 @@ class Store:
             raise StoreError(f"cannot write document {doc_id!r} to {self.path}: {str(exc).splitlines()[0]}") from None
         log.debug("replaced document %r: %d triples", doc_id, len(body))
         return len(body)
+
+    def replace_metadata(self, quads: Iterable[ox.Quad]) -> int:
+        """Replace the whole meta graph (the dataset's VoID description, see :mod:`kg.store.void`) in one transaction.
+
+        Args:
+            quads: Quads in the meta graph (or the default graph).
+
+        Returns:
+            The number of distinct triples now in the meta graph.
+
+        Raises:
+            StoreError: A quad names another graph, the store is read-only, or the write failed.
+        """
+        body = _triples(quads, _META, "the meta graph")
+        update = [f"DROP SILENT GRAPH {_META}"]
+        if body:
+            update.append(f"INSERT DATA {{ GRAPH {_META} {{\n{chr(10).join(body)}\n}} }}")
+        try:
+            self._writable().update(" ;\n".join(update))
+        except (OSError, RuntimeError, SyntaxError) as exc:
+            raise StoreError(f"cannot write the meta graph to {self.path}: {str(exc).splitlines()[0]}") from None
+        return len(body)
+
+    def put_documents(self, documents: Iterable[tuple[str, bytes]]) -> int:
+        """Store documents' graphs given as N-Triples, each replacing any earlier graph of its document.
+
+        A document new to the store is loaded straight into its graph by pyoxigraph's parser, in one
+        transaction, without going through SPARQL (the common case of a build, and its fast path); a
+        document already stored (or with blank nodes) goes through :meth:`replace_document`. Either way a
+        document's graph is written whole or not at all.
+
+        Args:
+            documents: ``(doc_id, n_triples)`` pairs: the triples of each document's graph.
+
+        Returns:
+            The number of documents written.
+
+        Raises:
+            StoreError: The N-Triples are malformed, the store is read-only, or the write failed.
+
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as tmp, Store.open(f"{tmp}/store") as store:
+        ...     store.put_documents([("a", b'<http://example.org/s> <http://example.org/p> "o" .\\n')]), len(store)
+        (1, 1)
+        """
+        db = self._writable()
+        n = 0
+        for doc_id, data in documents:
+            graph = ox.NamedNode(str(graph_iri(doc_id)))
+            stored = db.contains_named_graph(graph) or next(db.quads_for_pattern(graph, None, None, _META), None) is not None
+            try:
+                if stored or b"_:" in data:
+                    self.replace_document(doc_id, ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+                else:
+                    db.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+            except (OSError, SyntaxError, ValueError) as exc:
+                raise StoreError(f"cannot write document {doc_id!r} to {self.path}: {str(exc).splitlines()[0]}") from None
+            n += 1
+        return n
 
     def documents(self) -> list[str]:
         """The ids of the documents in the store, sorted."""
@@ -220,6 +286,30 @@ def _triples(quads: Iterable[ox.Quad], graph: ox.NamedNode, what: str) -> list[s
             raise StoreError(f"a quad for {what} is in graph {q.graph_name}, expected {graph}; fix the graph builder")
         lines[f"{q.subject} {q.predicate} {q.object} ."] = None
     return list(lines)
+
+
+@contextmanager
+def locked(path: str | os.PathLike[str], *, exclusive: bool, timeout: float = 10.0) -> Iterator[int | None]:
+    """Hold a store's lock without opening it, e.g. while another program (an Oxigraph server) uses the folder.
+
+    Yields the lock file's descriptor (None when a reader could not create the lock file), to pass on
+    to a child process that should keep the lock as long as it lives.
+
+    Raises:
+        StoreError: The store is still in use after ``timeout`` seconds.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp, locked(f"{tmp}/store", exclusive=True) as fd:
+    ...     Store.open(f"{tmp}/store", lock_timeout=0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kg.errors.StoreError: store .../store is in use by another kg process (pid ...); wait or use another --store
+    """
+    fd = _lock(Path(path), exclusive=exclusive, timeout=timeout)
+    try:
+        yield fd
+    finally:
+        _unlock(fd, exclusive=exclusive)
 
 
 def _lock(store: Path, *, exclusive: bool, timeout: float) -> int | None:

@@ -264,3 +264,18 @@ def test_kb_normalize_and_translit_keys() -> None:
     assert translit_key("Kharkiv") == translit_key("Harkiv")
     assert translit_key("Yevpatoria") == translit_key("Evpatoriya")
     assert translit_key("Kyiv") != translit_key("Kiev")  # only the data links these two
+
+
+def test_kb_ancestors_nearest_first(kb: KnowledgeBase) -> None:
+    mariupol = top(kb, "Mariupol").qid
+    assert kb.ancestors(mariupol)[:2] == (state_qid("Donetska", "UA"), country_qid("UA"))
+    assert kb.ancestors(country_qid("UA")) == ()
+    assert kb.ancestors("Q900000001") == ()
+
+
+def test_kb_gazetteer_is_bounded_by_prior(kb: KnowledgeBase) -> None:
+    full = list(kb.gazetteer())
+    few = list(kb.gazetteer(limit=50))
+    assert len(few) == 50 and set(few) <= set(full) and few == sorted(few)
+    priors = {qid: kb.get(qid).prior for _, _, qid in full}
+    assert min(priors[q] for _, _, q in few) >= sorted((priors[q] for _, _, q in full), reverse=True)[49] - 1e-9
