@@ -10,7 +10,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 
 KB     := data/kb.sqlite
-KB_SRC := $(shell find data/kb-sources -type f 2>/dev/null)
+KB_SRC := $(shell find data/kb-sources -type f 2>/dev/null) kg/linking/kb.py kg/linking/sources.py
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
