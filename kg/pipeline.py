@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 CHUNK = 32
 #: Entries kept per memoized knowledge-base method.
 KB_CACHE = 1 << 16
+#: Triples written between two flushes of the store.
+FLUSH_EVERY = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +181,7 @@ class Pipeline:
 
     def __init__(self, model: str = DEFAULT_MODEL, kb_path: str | Path = DEFAULT_KB, *, threshold: float = DEFAULT_THRESHOLD,
                  nlp=None, online=None):
-        self.settings = Settings(model, str(kb_path), threshold)
+        self.settings = Settings(model, str(Path(kb_path).resolve()), threshold)  # workers may run elsewhere
         self._kb = KnowledgeBase.open(kb_path)
         self.kb = MemoKB(self._kb)
         self.extractor = Extractor(model, self.kb, nlp=nlp)
@@ -366,12 +368,17 @@ def write_graphs(
     spent = [0.0]
 
     def writer() -> None:
+        unflushed = 0
         while (batch := todo.get()) is not None:
             if failed:
                 continue  # drain, so the producer never blocks
             t = time.perf_counter()
             try:
                 store.put_documents((g.id, g.ntriples) for g in batch)
+                unflushed += sum(g.quads for g in batch)
+                if unflushed >= FLUSH_EVERY:  # RocksDB's write buffers would otherwise grow with the build
+                    store.flush()
+                    unflushed = 0
             except BaseException as exc:  # handed over to the building thread
                 failed.append(exc)
             spent[0] += time.perf_counter() - t

@@ -33,7 +33,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import ExportError, KGError, StoreError
-from kg.export.serialize import FORMATS, format_for
+from kg.export.serialize import FORMATS, check_xml_entities, format_for
 from kg.iri import BASE, META_GRAPH
 from kg.query.run import QueryResult
 from kg.remote.endpoint import PASSWORD_ENV, USER_ENV, Endpoint, Http, Response, credentials, discover
@@ -83,6 +83,8 @@ def source_quads(
     name = format_for(path, format)
     if not path.is_file():
         raise ExportError(f"cannot read {path}: no such file")
+    if name == "rdfxml":  # no external entities, no entity bomb
+        check_xml_entities(path.read_bytes(), str(path))
     quads = ox.parse(path=str(path), format=FORMATS[name].rdf_format, base_iri=path.resolve().as_uri())
     return _parse_errors(quads, path), _lines(path) if name in ("nquads", "ntriples") else None
 

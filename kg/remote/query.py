@@ -21,6 +21,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import QueryError, StoreError
+from kg.export.serialize import check_xml_entities
 from kg.query.run import QueryResult, Term, _bindings, check_query, with_prefixes
 from kg.remote.endpoint import _reason, check_url, credentials
 from kg.vocab import PREFIXES
@@ -88,6 +89,8 @@ def _term(value: dict[str, Any]) -> Term:
 def _result(body: bytes, content_type: str, query_type: str, name: str) -> QueryResult:
     if query_type in ("CONSTRUCT", "DESCRIBE"):
         rdf_format = ox.RdfFormat.from_media_type(content_type.split(";")[0].strip()) or ox.RdfFormat.TURTLE
+        if rdf_format == ox.RdfFormat.RDF_XML:  # an endpoint's answer is untrusted: no entity bomb
+            check_xml_entities(body, name)
         triples = [q.triple for q in ox.parse(body, format=rdf_format)]
         return QueryResult(("subject", "predicate", "object"), tuple((t.subject, t.predicate, t.object) for t in triples), "graph")
     try:

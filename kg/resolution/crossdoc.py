@@ -22,10 +22,13 @@ _PREFIXES = {k: PREFIXES[k] for k in ("rdfs", "skos", "kg", "itsrdf")}
 
 _PERSONS = f"""
 SELECT DISTINCT ?e ?label WHERE {{
-  ?e a ?class ; <http://www.w3.org/2000/01/rdf-schema#label> ?label .
-  VALUES ?class {{ <https://w3id.org/kg/ontology#Person> <https://w3id.org/kg/ontology#Organization> }}
+  {{ SELECT DISTINCT ?e WHERE {{
+      VALUES ?class {{ <https://w3id.org/kg/ontology#Person> <https://w3id.org/kg/ontology#Organization> }}
+      ?e a ?class .
+      FILTER(STRSTARTS(STR(?e), "{ID}person/") || STRSTARTS(STR(?e), "{ID}organization/")) }} }}
+  ?e <http://www.w3.org/2000/01/rdf-schema#label> ?label .
   FILTER(STRSTARTS(STR(?e), "{ID}person/") || STRSTARTS(STR(?e), "{ID}organization/") && !CONTAINS(?label, " "))
-}}"""
+}}"""  # entities first, made distinct: the union of graphs repeats a type and a label once per document
 
 _RENAME = """
 DELETE {{ GRAPH ?g {{ <{old}> rdfs:label ?l }} }}
@@ -40,7 +43,7 @@ WHERE {{ GRAPH ?g {{ ?m itsrdf:taIdentRef <{old}> ; itsrdf:taClassRef ?t }} }} ;
 DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }}
 INSERT {{ GRAPH ?g {{ ?s2 ?p ?o2 . <{new}> rdfs:label {label} }} }}
 WHERE {{
-  GRAPH ?g {{ ?s ?p ?o . FILTER(?s = <{old}> || ?o = <{old}>) }}
+  {{ GRAPH ?g {{ <{old}> ?p ?o }} BIND(<{old}> AS ?s) }} UNION {{ GRAPH ?g {{ ?s ?p <{old}> }} BIND(<{old}> AS ?o) }}
   BIND(IF(?s = <{old}>, <{new}>, ?s) AS ?s2)
   BIND(IF(?o = <{old}>, <{new}>, ?o) AS ?o2)
 }}"""

@@ -73,7 +73,15 @@ def connect(address: str, *, workers: int = 2, processes: bool = True, timeout: 
 
 def dask_graphs(documents: Iterable[Document], settings: Settings, client, *, report: BuildReport | None = None,
                 chunk: int = CHUNK) -> Iterator[DocumentGraph]:
-    """Documents' graphs built by the workers of ``client``, yielded in input order."""
+    """Documents' graphs built by the workers of ``client``, yielded in input order.
+
+    Args:
+        documents: The documents, streamed; they are sent to the workers ``chunk`` at a time.
+        settings: The model, knowledge base (a path the workers can open) and threshold.
+        client: A ``distributed.Client`` (see :func:`connect`).
+        report: Receives each chunk's counts and stage times.
+        chunk: Documents per task and per spaCy batch (the same as a single-process build's, for the same graph).
+    """
     report = report if report is not None else BuildReport()
     threads = sum(client.nthreads().values()) or 1
     pending: deque = deque()

@@ -182,6 +182,17 @@ class Store:
             raise StoreError(f"cannot write the meta graph to {self.path}: {str(exc).splitlines()[0]}") from None
         return len(body)
 
+    def flush(self) -> None:
+        """Write what RocksDB holds in memory to disk, so a long build's memory stays flat.
+
+        Raises:
+            StoreError: The store is read-only or the write failed (a full disk).
+        """
+        try:
+            self._writable().flush()
+        except OSError as exc:
+            raise StoreError(f"cannot flush store {self.path}: {str(exc).splitlines()[0]}") from None
+
     def put_documents(self, documents: Iterable[tuple[str, bytes]]) -> int:
         """Store documents' graphs given as N-Triples, each replacing any earlier graph of its document.
 

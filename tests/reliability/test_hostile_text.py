@@ -222,7 +222,9 @@ def test_hostile_text_through_the_pipeline(pipeline, tmp_path_factory, texts, as
     if "\x00" not in texts[0]:  # a NUL byte makes a .txt file binary, refused
         (folder / "raw.txt").write_bytes(texts[0].encode("utf-8", "surrogatepass"))  # lone surrogates: invalid UTF-8
     docs = list(iter_documents([folder], skip_bad=True))
-    expected = {f"j{i}": normalized(t) for i, t in enumerate(texts) if t.strip()}
+    # a raw lone surrogate makes the line invalid UTF-8: the reader then sees three U+FFFD for it
+    as_read = [json.loads(line.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))["text"] for line in lines]
+    expected = {f"j{i}": normalized(t) for i, t in enumerate(as_read)}
     assert {d.id: d.text for d in docs if d.id.startswith("j")} == {k: v for k, v in expected.items() if v.strip()}
     for res in pipeline.resolutions(docs):
         text = res.extraction.document.text

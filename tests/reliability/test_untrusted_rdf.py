@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.server
 import resource
+import socket
 import threading
 from pathlib import Path
 
@@ -99,6 +100,21 @@ def test_untrusted_rdf_reads_and_fetches_nothing(tmp_path, server, secret, selec
         run = run_kg(command, *args, preexec_fn=_limit_memory, timeout=120)
         assert_one_line_error(run, str(path))
         assert SECRET not in run.stdout + run.stderr, name
+    assert requests == []
+
+
+def test_untrusted_rdf_load_checks_xml_before_connecting(tmp_path, server, secret):
+    """``kg load FILE.rdf`` refuses the same RDF/XML before it contacts the endpoint (here, a closed port)."""
+    url, requests = server
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    for name, path in _hostile_files(tmp_path, url, secret).items():
+        if path.suffix == ".rdf":
+            run = run_kg("load", path, "--endpoint", f"http://127.0.0.1:{closed}", "--retries", "0",
+                         preexec_fn=_limit_memory, timeout=120)
+            assert_one_line_error(run, str(path), "entit")
+            assert SECRET not in run.stdout + run.stderr, name
     assert requests == []
 
 
