@@ -83,9 +83,8 @@ def child_build(path: Path, jobs: int, model: str, store: Path) -> dict:
         report = pipe.build([path], st, jobs=jobs)
         seconds = time.perf_counter() - t
         cpu = _cpu() - cpu
-        triples = len(st)
     return {"seconds": seconds, "cpu": cpu, "words": report.words, "documents": report.documents,
-            "quads": report.quads, "entities": report.entities, "stages": report.seconds, "store_triples": triples}
+            "quads": report.quads, "entities": report.entities, "stages": report.seconds}
 
 
 def run_child(*args: str) -> dict:
@@ -103,6 +102,14 @@ def run_child(*args: str) -> dict:
 
 
 # --- steps in this process ----------------------------------------------------------------------------------------
+
+
+def _triples(store: Path) -> int:
+    """The triples of a store (counted here: counting reads every index, which is no part of a build)."""
+    from kg.store import Store
+
+    with Store.open(store, read_only=True) as st:
+        return len(st)
 
 
 def query_latency(store: Path, repeat: int = 3) -> dict[str, dict]:
@@ -245,7 +252,7 @@ def run(corpus: Path, limit: int | None, jobs: int, model: str, say) -> dict:
         res["stages_jobs_1"] = {k: round(v, 2) for k, v in sorted(build1["stages"].items(), key=lambda kv: -kv[1])}
         res["memory"] = {"peak_rss_mib_all": build1["peak_rss_mib"], "peak_rss_mib_tenth": runs["build_tenth"]["peak_rss_mib"],
                          "ratio": round(build1["peak_rss_mib"] / runs["build_tenth"]["peak_rss_mib"], 3)}
-        res["store"] = {"triples": build1["store_triples"],
+        res["store"] = {"triples": _triples(work / "store1"),
                         "write_triples_per_s": round(build1["quads"] / build1["stages"].get("store", float("nan")))}
         say("bulk load of the N-Quads dump")
         res["store"]["bulk_load"] = bulk_load_rate(work / "store1", work)
@@ -296,7 +303,8 @@ def summary_rows(res: dict) -> list[tuple[str, str, str]]:
     rows.append(("store write during build", f"{s['write_triples_per_s']:,} triples/s ({s['triples']:,} triples)", ""))
     rows.append(("bulk load of the N-Quads dump", f"{s['bulk_load']['triples_per_s']:,} triples/s", ""))
     for name, q in res["queries"].items():
-        rows.append((f"query {name}", f"{q['ms']:.0f} ms ({q['rows']:,} rows)", ok("query_ms") if q["ms"] == t["query_ms"]["value"] else ""))
+        rows.append((f"query {name}", f"{q['ms']:.0f} ms ({q['rows']:,} rows)",
+                     ("ok " if q["ms"] < TARGETS["query_ms"] else "MISSED ") + t["query_ms"]["target"]))
     inc = res["incremental"]
     rows.append(("add one document: store of {} / of {} docs".format(inc["store_100"]["documents"], inc["store_all"]["documents"]),
                  f"{inc['store_100']['ms_per_document']:.0f} / {inc['store_all']['ms_per_document']:.0f} ms = {inc['ratio']:.2f}", ""))

@@ -1,9 +1,10 @@
 """The whole chain, stage by stage: read -> extract -> resolve -> link -> RDF -> store.
 
-Documents travel in chunks of :data:`CHUNK`, in input order. A chunk is one spaCy batch wherever it is built: in
-this process (``jobs=1``), in a worker process (``jobs=N``) or on a Dask worker (:mod:`kg.scale`), so every way of
-building gives the same graph. A worker turns its chunk into one :class:`DocumentGraph` per document (N-Quads);
-the store writes them in the calling process, in input order (:func:`write_graphs`).
+Documents travel in chunks (:data:`CHUNK` documents, :data:`CHUNK_WORDS` words at most), in input order. A chunk
+is one spaCy batch wherever it is built: in this process (``jobs=1``), in a worker process (``jobs=N``) or on a
+Dask worker (:mod:`kg.scale`), so every way of building gives the same graph. A worker turns its chunk into one
+:class:`DocumentGraph` per document (N-Triples); the calling process writes them to the store, in input order
+(:func:`write_graphs`).
 
 >>> from kg.pipeline import BuildReport
 >>> BuildReport().documents
@@ -12,7 +13,6 @@ the store writes them in the calling process, in input order (:func:`write_graph
 
 from __future__ import annotations
 
-import itertools
 import logging
 import multiprocessing as mp
 import queue
@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 #: Documents per chunk: one spaCy batch, one unit of work for a worker.
 CHUNK = 32
+#: Words per chunk at most (a longer document makes a chunk of its own).
+CHUNK_WORDS = 5000
 #: Entries kept per memoized knowledge-base method.
 KB_CACHE = 1 << 16
 #: Triples written between two flushes of the store.
@@ -144,14 +146,27 @@ def _memoized(method: Callable) -> Callable:
     return call
 
 
-def chunks(documents: Iterable[Document], size: int = CHUNK) -> Iterator[list[Document]]:
-    """Cut a stream of documents into lists of ``size``, in order.
+def chunks(documents: Iterable[Document], size: int = CHUNK, words: int = CHUNK_WORDS) -> Iterator[list[Document]]:
+    """Cut a stream of documents into lists of at most ``size`` documents and ``words`` words (but one), in order.
+
+    The cut depends only on the stream, so every way of building sees the same chunks. A word budget keeps
+    a batch of long articles from taking more memory than a batch of short ones.
 
     >>> [len(c) for c in chunks(range(70))]
     [32, 32, 6]
+    >>> [len(c) for c in chunks([Document(str(i), "word " * n) for i, n in enumerate([10, 4000, 2000, 10])], words=5000)]
+    [2, 2]
     """
-    it = iter(documents)
-    while chunk := list(itertools.islice(it, size)):
+    chunk: list = []
+    total = 0
+    for doc in documents:
+        n = len(doc.text.split()) if isinstance(doc, Document) else 0
+        if chunk and (len(chunk) >= size or total + n > words):
+            yield chunk
+            chunk, total = [], 0
+        chunk.append(doc)
+        total += n
+    if chunk:
         yield chunk
 
 

@@ -1,7 +1,7 @@
 """Building on a Dask cluster: documents sharded over workers, graphs merged here in input order.
 
-The calling process reads the documents and cuts them into chunks of :data:`kg.pipeline.CHUNK` (the spaCy batch
-of every build); each chunk is a Dask task, :func:`kg.pipeline.build_chunk`, run by a worker that sets up the
+The calling process reads the documents and cuts them into chunks (:func:`kg.pipeline.chunks`, the spaCy batch of
+every build); each chunk is a Dask task, :func:`kg.pipeline.build_chunk`, run by a worker that sets up the
 pipeline once and returns each document's graph as N-Triples. Results are taken in input order and written to the
 store by the caller, so the store ends up identical (sorted N-Quads, byte for byte) to a single-process build of
 the same input. At most a few chunks per worker are in flight, so memory stays flat on both sides.
