@@ -9,7 +9,15 @@ event, a claim, NIF provenance and a VoID description in the meta graph.
 from __future__ import annotations
 
 import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -282,3 +290,44 @@ def seed_store(pipeline, tmp_path_factory):
     with Store.open(path) as st:
         pipeline.build([SEEDS_DIR], st)
     return path
+
+
+# --- a real local Oxigraph server over a file of RDF --------------------------------------------
+
+
+@contextmanager
+def oxigraph_serving(rdf_file: Path, folder: Path):
+    """Load ``rdf_file`` into a new Oxigraph store in ``folder`` and serve it read-only; yields the query URL.
+
+    Skips the test when the ``oxigraph`` server CLI is not installed.
+    """
+    binary = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
+    if binary is None:
+        pytest.skip("the oxigraph server CLI is not installed")
+    subprocess.run([binary, "load", "--location", str(folder / "db"), "--file", str(rdf_file)], check=True,
+                   capture_output=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([binary, "serve-read-only", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/query"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{url}?query=ASK%7B%7D", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the local oxigraph server did not start")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def serve_rdf():
+    """:func:`oxigraph_serving`, for fixtures that serve a file of RDF from a real Oxigraph server."""
+    return oxigraph_serving

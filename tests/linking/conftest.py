@@ -9,12 +9,7 @@ HTTP server answering ``wbsearchentities`` from the same entities, in the API's 
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import sys
 import threading
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -34,11 +29,6 @@ SHORT_STREAM = DATA / "short_stream.json.bz2"
 SLICES = (SAMPLE_ITEMS, SHORT_STREAM)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="session")
 def slice_entities() -> list[dict]:
@@ -47,33 +37,13 @@ def slice_entities() -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def wikidata_endpoint(tmp_path_factory, slice_entities) -> Iterator[str]:
+def wikidata_endpoint(tmp_path_factory, slice_entities, serve_rdf) -> Iterator[str]:
     """The SPARQL query URL of a local read-only Oxigraph server holding the slices as Wikidata-shaped RDF."""
-    binary = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
-    if binary is None:
-        pytest.skip("the oxigraph server CLI is not installed")
     folder = tmp_path_factory.mktemp("wikidata-endpoint")
     with (folder / "wd.nt").open("wb") as out:
         ox.serialize([t for e in slice_entities for t in entity_rdf(e)], out, ox.RdfFormat.N_TRIPLES)
-    subprocess.run([binary, "load", "--location", str(folder / "db"), "--file", str(folder / "wd.nt")], check=True,
-                   capture_output=True)
-    port = _free_port()
-    server = subprocess.Popen([binary, "serve-read-only", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/query"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{url}?query=ASK%7B%7D", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the local oxigraph server did not start")
+    with serve_rdf(folder / "wd.nt", folder) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @dataclass

@@ -6,13 +6,6 @@ SERVICE IRI is pointed at the local server; everything else runs as shipped.
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -34,39 +27,14 @@ wd:Q2 wdt:P31 wd:Q3504248 .
 """
 
 
-def _oxigraph() -> str | None:
-    return shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
-
 
 @pytest.fixture(scope="module")
-def wikidata_endpoint(tmp_path_factory):
+def wikidata_endpoint(tmp_path_factory, serve_rdf):
     """The SPARQL endpoint URL of a local read-only Oxigraph server with Wikidata-shaped data."""
-    binary = _oxigraph()
-    if binary is None:
-        pytest.skip("the oxigraph server CLI is not installed")
     folder = tmp_path_factory.mktemp("wikidata")
     (folder / "wd.ttl").write_text(WIKIDATA_SHAPED, encoding="utf-8")
-    subprocess.run([binary, "load", "--location", str(folder / "db"), "--file", str(folder / "wd.ttl")],
-                   check=True, capture_output=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([binary, "serve-read-only", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/query"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{url}?query=ASK%7B%7D", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the local oxigraph server did not start")
+    with serve_rdf(folder / "wd.ttl", folder) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_federated_query_joins_with_wikidata(sample_store, wikidata_endpoint):
