@@ -20,6 +20,7 @@ from spacy.tokens import Doc, Token
 from ..records import Claim, Event, Mention, Relation
 from . import lexicon as lx
 from .dates import normalize_date
+from .mentions import skip_time_adjunct
 
 _LOC = {"Location", "Country", "AdministrativeArea", "Settlement"}
 _ORGS = {"Organization", "MilitaryUnit"}
@@ -428,35 +429,89 @@ class FactReader:
                 outer = self.tok2m.get(e + 1)
                 if outer is not None and self.mentions[outer].type == "Country" and self._tokens(outer).stop < len(doc) and doc[self._tokens(outer).stop].text in {",", ".", ";", "\n"}:
                     self._contain(idx, outer, 0.6, doc[e])
-        # "the (southern) Ukrainian city of X", "the Ukrainian villages of X and Y"
+        self._collective_places()
+
+    _LIST_CUES = frozenset({"including", "like", "with", "namely", "-", "–", "—", ":"})
+
+    def _place_list(self, k: int, limit: int = 30) -> list[int]:
+        """Place mentions listed from token k on: "X, Y and Z", "X on Monday and Y"."""
+        doc = self.doc
+        out: list[int] = []
+        start = k
+        while k < len(doc) and k - start < limit:
+            idx = self.tok2m.get(k)
+            if idx is None or self.mentions[idx].type not in _LOC - {"Country"} and self.mentions[idx].source != "ner":
+                break  # (a name the model alone typed: the list says what it is; resolution checks)
+            out.append(idx)
+            k = skip_time_adjunct(doc, self._tokens(idx).stop)
+            if k < len(doc) and doc[k].text in {",", "and", "or"}:
+                k += 1
+                if k < len(doc) and doc[k].text in {"and", "or"}:
+                    k += 1
+                continue
+            break
+        return out
+
+    def _collective_places(self) -> None:
+        """Places named as members of a class noun that says where they are.
+
+        "the Ukrainian villages of X and Y", "18 settlements in the Zaporizhzhia
+        region, including X", "two cities in the Donetsk region - X and Y",
+        "X is part of a belt of four Ukrainian cities".
+        """
+        doc = self.doc
+        nouns = lx.SETTLEMENT_NOUNS | lx.AREA_NOUNS
         for tok in doc:
             low = tok.lower_.rstrip("s") if tok.lower_.endswith("s") else tok.lower_
-            if low not in lx.SETTLEMENT_NOUNS | lx.AREA_NOUNS and tok.lemma_ not in lx.SETTLEMENT_NOUNS | lx.AREA_NOUNS:
-                continue
-            if tok.i + 1 >= len(doc) or doc[tok.i + 1].lower_ != "of":
+            if tok.pos_ != "NOUN" or low not in nouns and tok.lemma_.lower() not in nouns:
                 continue
             owner = None
-            j = tok.i - 1
-            while j >= 0 and doc[j].pos_ in {"ADJ", "PROPN", "ADV", "VERB", "NUM"} and doc[j].lower_ not in {"of"}:
+            j = tok.i - 1  # "the (southern) Ukrainian city"
+            while j >= 0 and doc[j].pos_ in {"ADJ", "PROPN", "ADV", "VERB", "NUM"} and doc[j].lower_ != "of":
                 c = self._demonym(doc[j])
                 if c is not None:
                     owner = c
                     break
                 j -= 1
+            after = tok.i + 1
+            if owner is None:  # "settlements in the Zaporizhzhia region"
+                k = tok.i + 1
+                while k < len(doc) and k - tok.i <= 6 and doc[k].lower_ != "in" and not doc[k].is_punct:
+                    k += 1
+                if k < len(doc) and doc[k].lower_ == "in":
+                    k += 1
+                    while k < len(doc) and doc[k].lower_ in {"the"} | _DIRECTIONS:
+                        k += 1
+                    idx = self.tok2m.get(k)
+                    if idx is not None and self.mentions[idx].type in {"Country", "AdministrativeArea"}:
+                        owner, after = idx, self._tokens(idx).stop
             if owner is None:
                 continue
-            k = tok.i + 2
-            while k < len(doc) and k - tok.i < 30:
-                idx = self.tok2m.get(k)
-                if idx is not None and self.mentions[idx].type in _LOC - {"Country"}:
-                    self._contain(idx, owner, 0.8, tok)
-                    k = self._tokens(idx).stop
-                    if k < len(doc) and doc[k].text in {",", "and"}:
-                        k += 1
-                        if k < len(doc) and doc[k].text == "and":
-                            k += 1
-                        continue
-                break
+            members: list[int] = []
+            if after == tok.i + 1 and after < len(doc) and doc[after].lower_ == "of":
+                members += self._place_list(after + 1)
+            # a list the noun introduces: ", including X", " - X and Y", ": X"
+            k = after
+            while k < len(doc) and k - after < 4 and doc[k].text in {",", "the", "such", "as"} - {"as"}:
+                k += 1
+            cued = False
+            while k < len(doc) and k - after < 4 and (doc[k].lower_ in self._LIST_CUES or doc[k].lower_ == "such" and k + 1 < len(doc) and doc[k + 1].lower_ == "as"):
+                k += 2 if doc[k].lower_ == "such" else 1  # ", including", " – with", ": "
+                cued = True
+            if cued:
+                members += self._place_list(k)
+            # "X is (part) of ... cities": the subject of a copula whose complement holds the noun
+            if tok.tag_ == "NNS":
+                verb = next((a for a in tok.ancestors if a.lemma_ == "be"), None)
+                if verb is not None:
+                    for child in verb.children:
+                        if child.dep_ == "nsubj":
+                            idx = self.tok2m.get(child.i)
+                            if idx is not None and (self.mentions[idx].type == "Settlement" or self.mentions[idx].source == "ner"):
+                                members.append(idx)
+            for idx in dict.fromkeys(members):
+                if idx != owner:
+                    self._contain(idx, owner, 0.8 if self.mentions[owner].type == "Country" else 0.75, tok)
 
     def nesting(self) -> None:
         """A name inside another's "of" complement: the outer is part of (or in) the inner."""
@@ -482,7 +537,7 @@ class FactReader:
             return
         if ot == "Country":
             self._rel(inner, "country", outer, conf, tok)
-        elif ot in {"AdministrativeArea", "Settlement", "Location"} and it in _LOC | _ORGS:
+        elif ot in {"AdministrativeArea", "Settlement", "Location"} and (it in _LOC | _ORGS or self.mentions[inner].source == "ner"):
             self._rel(inner, "locatedIn", outer, conf, tok)
 
     # -- events -------------------------------------------------------------------------

@@ -77,6 +77,88 @@ def is_headline(sent: Span) -> bool:
     return capitalized / len(words) >= 0.6
 
 
+def skip_time_adjunct(doc: Doc, k: int) -> int:
+    """Index after a time phrase starting at ``k`` ("over the weekend", "on Monday"), else ``k``.
+
+    >>> import spacy
+    >>> doc = spacy.blank("en")("X over the weekend and Y")
+    >>> doc[2].ent_type_ = doc[3].ent_type_ = "DATE"
+    >>> skip_time_adjunct(doc, 1)
+    4
+    """
+    j = k
+    while j < len(doc) and j - k < 2 and doc[j].pos_ in {"ADP", "DET", ""} and doc[j].ent_type_ not in {"DATE", "TIME"}:
+        j += 1
+    if j >= len(doc) or doc[j].ent_type_ not in {"DATE", "TIME"}:
+        return k
+    while j < len(doc) and doc[j].ent_type_ in {"DATE", "TIME"}:
+        j += 1
+    return j
+
+
+def _counted(tok: Token) -> bool:
+    """A cardinal number that counts what follows it (not a year)."""
+    if not tok.like_num or tok.ent_type_ == "DATE" or tok.lower_ in {"one", "1"}:
+        return False
+    return not (tok.text.isdigit() and len(tok.text) == 4)
+
+
+def _abbreviates(acronym: str, words: list[str]) -> bool:
+    """Do ``words`` spell ``acronym``: same first letter, its letters in order?
+
+    >>> _abbreviates("OSINT", ["open", "source", "intelligence"])
+    True
+    >>> _abbreviates("UAV", ["armed", "drone"])
+    False
+    """
+    letters = "".join(words).lower()
+    target = acronym.replace(".", "").lower()
+    if not words or not target or words[0][:1].lower() != target[0]:
+        return False
+    pos = 0
+    for ch in target:
+        pos = letters.find(ch, pos) + 1
+        if pos == 0:
+            return False
+    return True
+
+
+def concept_acronyms(doc: Doc) -> set[str]:
+    """Acronyms the text spells out in lowercase words: a kind of thing, not a name.
+
+    "open-source intelligence (OSINT)", "UAV [unmanned aerial vehicle]".
+
+    >>> import spacy
+    >>> sorted(concept_acronyms(spacy.blank("en")("Some open-source intelligence (OSINT) accounts and the UAV [unmanned aerial vehicle] debris.")))
+    ['OSINT', 'UAV']
+    """
+    out = set()
+    for i, tok in enumerate(doc):
+        if not _ACRONYM.match(tok.text) or not tok.text.isupper():
+            continue
+        # "(X)" after lowercase words
+        if 0 < i and i + 1 < len(doc) and doc[i - 1].text in {"(", "["} and doc[i + 1].text in {")", "]"}:
+            words = []
+            k = i - 2
+            while k >= 0 and len(words) < 6 and (doc[k].is_lower and doc[k].is_alpha or doc[k].text == "-"):
+                if doc[k].is_alpha:
+                    words.insert(0, doc[k].text)
+                k -= 1
+            if len(words) >= 2 and _abbreviates(tok.text, words[-len(tok.text):] if len(words) > len(tok.text) else words):
+                out.add(tok.text)
+        # "X (lowercase words)" or "X [lowercase words]"
+        if i + 3 < len(doc) and doc[i + 1].text in {"(", "["}:
+            k = i + 2
+            words = []
+            while k < len(doc) and k - i < 9 and (doc[k].is_lower and doc[k].is_alpha or doc[k].text == "-"):
+                if doc[k].is_alpha:
+                    words.append(doc[k].text)
+                k += 1
+            if k < len(doc) and doc[k].text in {")", "]"} and len(words) >= 2 and _abbreviates(tok.text, words):
+                out.add(tok.text)
+    return out
+
+
 def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
     """Drop determiners, possessive endings and punctuation at a span's edges."""
     while start < end and (doc[start].lower_ in {"the", "a", "an"} or doc[start].is_punct or doc[start].is_space):
@@ -97,6 +179,7 @@ class MentionFinder:
         self.headlines = [s for s in doc.sents if is_headline(s)]
         self.drafts: list[Draft] = []
         self.kb_tokens: dict[int, str] = {}
+        self.concepts = concept_acronyms(doc)
 
     # -- sources -------------------------------------------------------------------------
 
@@ -353,6 +436,10 @@ class MentionFinder:
             return False
         if d.type == "Person" and d.source == "ner" and (any(c.isdigit() for c in text) or span[-1].tag_ == "NNPS"):
             return False
+        if d.source == "ner" and d.type in {"Organization", "Person"} and d.start > 0 and _counted(doc[d.start - 1]):
+            return False  # "20 HIMARS", "90 Shaheds": things counted, not a named actor
+        if d.source == "ner" and text in self.concepts:
+            return False
         nxt = doc[d.end] if d.end < len(doc) else None
         if d.source == "ner" and nxt is not None and nxt.text == "-" and not span[-1].whitespace_ and not nxt.whitespace_:
             return False  # part of a compound name: "IRIS-T", "F-16"
@@ -520,7 +607,54 @@ class MentionFinder:
                     d.type = "MilitaryUnit"
                 elif head in lx.MILITARY_HEADS | lx.ORG_HEADS and d.type == "Person":
                     d.type = "MilitaryUnit" if head in lx.MILITARY_HEADS else "Organization"
+        self.agree_with_list(kept)
         return kept
+
+    def _listed_with(self, d: Draft, at: dict[int, Draft]) -> list[Draft]:
+        """The drafts listed with ``d``: "X, Y and Z", and conjuncts the parser links to it."""
+        doc = self.doc
+        out = []
+        k = skip_time_adjunct(doc, d.end)  # forward: ", Y", " and Y", ", and Y", "X on Monday and Y"
+        while k < len(doc) and doc[k].text in {",", "and", "or"} and k - d.end < 2:
+            k += 1
+        if k > d.end and doc[k - 1].text in {",", "and", "or"} and k in at and at[k] is not d:
+            out.append(at[k])
+        k = d.start - 1  # backward
+        while k >= 0 and doc[k].text in {",", "and", "or"} and d.start - k <= 2:
+            k -= 1
+        if k < d.start - 1 and doc[k].ent_type_ in {"DATE", "TIME"}:  # "X over the weekend and Y"
+            j = k
+            while j >= 0 and doc[j].ent_type_ in {"DATE", "TIME"}:
+                j -= 1
+            while j >= 0 and k - j < 6 and doc[j].pos_ in {"ADP", "DET"}:
+                j -= 1
+            if j >= 0 and skip_time_adjunct(doc, j + 1) == k + 1:
+                k = j
+        if k < d.start - 1 and k in at and at[k] is not d:
+            out.append(at[k])
+        for c in doc[d.start : d.end].root.conjuncts:
+            if c.i in at and at[c.i] is not d and at[c.i] not in out:
+                out.append(at[c.i])
+        return out
+
+    def agree_with_list(self, kept: list[Draft]) -> None:
+        """Names listed with known places are places: "between Kostiantynivka and Pokrovsk".
+
+        The model often reads a little-known town as an organization; a list
+        puts like with like, so a name the NER alone typed takes the type of a
+        place it is listed with (one the knowledge base or the context types).
+        Countries do not count: "Ukraine, Russia and NATO" lists actors.
+        """
+        at = {t: d for d in kept for t in range(d.start, d.end)}
+        places = {id(d) for d in kept if d.type in {"Settlement", "AdministrativeArea"} and d.source in {"kb", "context"}}
+        for d in kept:
+            if d.source != "ner" or d.type not in {"Organization", "Person"}:
+                continue
+            if d.type == "Person" and d.end - d.start > 1 or self.doc[d.end - 1].lower_ in lx.MILITARY_HEADS | lx.ORG_HEADS:
+                continue
+            types = [n.type for n in self._listed_with(d, at) if id(n) in places]
+            if types:
+                d.type, d.source, d.weight = max(sorted(set(types)), key=types.count), "context", max(d.weight, 2.0)
 
 
 def to_mentions(doc: Doc, drafts: list[Draft], sent_index: dict[int, int]) -> list[Mention]:

@@ -181,10 +181,13 @@ def resolve(extraction: Extraction, kb=None) -> Resolution:
     mention_entity: list[str | None] = [None] * len(mentions)
     for n, (root, members) in enumerate(sorted(groups.items())):
         votes: dict[str, float] = defaultdict(float)
+        best: dict[str, float] = defaultdict(float)  # the strongest single piece of evidence per type
         for i in members:
             t = retype.get(i, mentions[i].type)
-            votes[t] += SOURCE_WEIGHT.get(mentions[i].source, 1.0) * (3.0 if i in retype else 1.0)
-        type_ = max(sorted(votes), key=lambda t: votes[t])
+            w = SOURCE_WEIGHT.get(mentions[i].source, 1.0) * (3.0 if i in retype else 1.0)
+            votes[t] += w
+            best[t] = max(best[t], w)
+        type_ = max(sorted(votes), key=lambda t: (votes[t], best[t]))
         # a more specific class of the same family wins over the generic one it refines
         if type_ == "Organization" and votes.get("MilitaryUnit", 0) >= 2.0:
             type_ = "MilitaryUnit"
