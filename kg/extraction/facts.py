@@ -15,6 +15,8 @@ Rules are general patterns over tokens and the dependency parse:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from spacy.tokens import Doc, Token
 
 from ..records import Claim, Event, Mention, Relation
@@ -222,17 +224,63 @@ class FactReader:
             k -= 1
         return start, hi, head
 
+    def coordinated_titles(self) -> set[int]:
+        """ "the presidents of Turkey and Azerbaijan, X and Y": each office to its holder, in order."""
+        doc = self.doc
+        done: set[int] = set()
+        for a in [i for i, m in enumerate(self.mentions) if m.type == "Person"]:
+            ta = self._tokens(a)
+            b = self.tok2m.get(ta.stop + 1) if ta.stop + 1 < len(doc) and doc[ta.stop].lower_ == "and" else None
+            if b is None or self.mentions[b].type != "Person" or ta.start < 5 or doc[ta.start - 1].text != ",":
+                continue
+            y = self.tok2m.get(ta.start - 2)
+            if y is None:
+                continue
+            ty = self._tokens(y)
+            x = self.tok2m.get(ty.start - 2) if doc[ty.start - 1].lower_ == "and" else None
+            if x is None or {self.mentions[x].type, self.mentions[y].type} - ({"Country"} | _ORGS):
+                continue
+            k = self._tokens(x).start - 1
+            if doc[k].lower_ == "the":
+                k -= 1
+            head = doc[k - 1] if doc[k].lower_ == "of" else None
+            if head is None or head.tag_ != "NNS" or head.lemma_.lower() not in lx.TITLE_HEADS:
+                continue
+            title = head.lemma_.lower().capitalize()
+            for person, juris in ((a, x), (b, y)):
+                jm = self.mentions[juris]
+                pos = self._add_mention(head.i, head.i + 1, "Position", f"{title} of {jm.name}", "title", 0.85)
+                self._rel(person, "positionHeld", pos, 0.85, head)
+                self._rel(pos, "jurisdiction", juris, 0.8, head)
+                if jm.type == "Country":
+                    self._rel(person, "citizenship", juris, 0.75, head)
+            self.title_tokens.update(range(head.i, ta.start))
+            done |= {a, b}
+        return done
+
     def titles(self) -> None:
         doc = self.doc
-        for idx in [i for i, m in enumerate(self.mentions) if m.type == "Person"]:
+        done = self.coordinated_titles()
+        for idx in [i for i, m in enumerate(self.mentions) if m.type == "Person" and i not in done]:
             toks = self._tokens(idx)
             ps, pe = toks.start, toks.stop
             # pre-nominal: "Ukrainian President X", "NATO Secretary-General X", "President X"
+            if ps >= 3 and doc[ps - 1].text == ")" and doc[ps - 3].text == "(" and doc[ps - 2].text[:1].isupper():
+                ps -= 3  # "President (Vladimir) Putin"
             j = self._skip_ranks(ps - 1)
             te = j + 1
             k = j
-            while k >= 0 and self._title_word(doc[k]):
-                k -= 1
+            while k >= 0:
+                if self._title_word(doc[k]):
+                    k -= 1
+                    continue
+                m = k  # "Chief of the General Staff X": an office named by its body
+                while m >= 0 and k - m < 2 and doc[m].lower_ in {"of", "the"}:
+                    m -= 1
+                if m < k and doc[m + 1].lower_ == "of" and m >= 0 and self._is_head(m, doc[m].text):
+                    k = m
+                    continue
+                break
             if te - (k + 1) >= 1:
                 self._title(idx, k + 1, te, conf=0.9)
             # post-nominal apposition: "X, commander of Y,"
@@ -502,16 +550,26 @@ class FactReader:
                 members += self._place_list(k)
             # "X is (part) of ... cities": the subject of a copula whose complement holds the noun
             if tok.tag_ == "NNS":
-                verb = next((a for a in tok.ancestors if a.lemma_ == "be"), None)
+                verb, t = None, tok  # "X is (the end) of (a belt) of ... cities": only of-phrases up to the copula
+                while t.dep_ in {"pobj", "prep", "attr"} and (t.dep_ != "prep" or t.lower_ == "of") and t.head is not t:
+                    t = t.head
+                    if t.lemma_ == "be":
+                        verb = t
+                        break
                 if verb is not None:
                     for child in verb.children:
                         if child.dep_ == "nsubj":
                             idx = self.tok2m.get(child.i)
                             if idx is not None and (self.mentions[idx].type == "Settlement" or self.mentions[idx].source == "ner"):
                                 members.append(idx)
+            kind = "AdministrativeArea" if low in lx.AREA_NOUNS or tok.lemma_.lower() in lx.AREA_NOUNS else "Settlement"
             for idx in dict.fromkeys(members):
-                if idx != owner:
-                    self._contain(idx, owner, 0.8 if self.mentions[owner].type == "Country" else 0.75, tok)
+                if idx == owner:
+                    continue
+                m = self.mentions[idx]
+                if m.source == "ner" and m.type not in _LOC:  # the list says what the model could not
+                    self.mentions[idx] = replace(m, type=kind, source="context")
+                self._contain(idx, owner, 0.8 if self.mentions[owner].type == "Country" else 0.75, tok)
 
     def nesting(self) -> None:
         """A name inside another's "of" complement: the outer is part of (or in) the inner."""
@@ -604,6 +662,7 @@ class FactReader:
 
     def events_(self) -> None:
         doc = self.doc
+        kinds: list[str] = []  # per event: what a definite mention must match to refer back to it
         for tok in doc:
             lemma = tok.lemma_.lower()
             cls = lx.EVENT_TRIGGERS.get(lemma)
@@ -613,6 +672,8 @@ class FactReader:
                 continue
             if cls == "Call" and tok.pos_ != "NOUN":
                 continue
+            if tok.pos_ == "VERB" and any(c.dep_ == "prt" for c in tok.children):
+                continue  # "hit back", "called off"
             if tok.pos_ == "VERB" and cls in {"Meeting"} and lemma == "talk":
                 continue
             participants: list[int] = []
@@ -657,9 +718,15 @@ class FactReader:
                 places = self._sentence_places(tok)
             date, date_text = self._date(self._clause_verb(tok) or tok)
             participants = list(dict.fromkeys(participants))
-            definite = any(c.dep_ == "det" and c.lower_ in {"the", "this", "that"} for c in tok.children)
+            kind = lx.EVENT_KINDS.get(lemma, lemma) if cls == "Event" else cls
+            # "the strike", "Prigozhin's rebellion", "the group's mutiny": the event told before
+            definite = any(c.dep_ == "det" and c.lower_ in {"the", "this", "that"} or c.dep_ == "poss" for c in tok.children)
             if definite and tok.pos_ == "NOUN":
-                prev = next((k for k in range(len(self.events) - 1, -1, -1) if self.events[k].type == cls), None)
+                same = [k for k in range(len(self.events) - 1, -1, -1) if kinds[k] == kind]
+                names = set(self._entity_names(participants))
+                prev = next((k for k in same if names & set(self._entity_names(self.events[k].participants))), None)
+                if prev is None and same:
+                    prev = same[0]
                 if prev is not None:
                     e = self.events[prev]
                     self.events[prev] = Event(
@@ -675,6 +742,7 @@ class FactReader:
                 Event(cls, tok.idx, tok.idx + len(tok), tok.text, self._sent(tok), tuple(participants), tuple(places),
                       date, date_text, 0.75 if participants else 0.6)
             )
+            kinds.append(kind)
 
     def _merge_events(self, events: list[Event]) -> list[Event]:
         """One event per class and participant set: "visited the front" and "traveled to the front"."""

@@ -161,6 +161,9 @@ AREA_NOUNS = frozenset("region oblast province state district county territory k
 LOCATIVE_PREPS = frozenset("in near around outside inside into across toward towards from at".split())
 
 #: Event trigger lemmas -> ontology event class.
+#: Trigger words of the generic Event class that name the same kind of event ("the mutiny" after "a rebellion").
+EVENT_KINDS = {"rebellion": "uprising", "mutiny": "uprising", "uprising": "uprising", "revolt": "uprising"}
+
 EVENT_TRIGGERS = {
     "incursion": "Incursion",
     "raid": "Incursion",
@@ -177,6 +180,7 @@ EVENT_TRIGGERS = {
     "barrage": "Attack",
     "target": "Attack",
     "operation": "Attack",
+    "hit": "Attack",
     "rebellion": "Event",
     "mutiny": "Event",
     "uprising": "Event",

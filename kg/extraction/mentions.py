@@ -331,8 +331,8 @@ class MentionFinder:
             elif tok.text == "/" and i + 2 < len(doc) and doc[i + 2].text == "/" and _ACRONYM.match(doc[i + 1].text):
                 self._add(i + 1, i + 2, "Organization", "rule", weight=1.5)
                 continue
-            if start is None:
-                continue
+            if start is None or start < len(doc) and self.kb is not None and self.kb.demonym(doc[start].text):
+                continue  # "Ukraine's Russian-occupied plant": a demonym, not a name
             end = start
             while end < len(doc) and end - start < 5 and doc[end].text[:1].isupper() and doc[end].pos_ in {"PROPN", "NOUN"} \
                     and doc[end].lower_ not in lx.TITLE_HEADS | lx.TITLE_MODIFIERS:
@@ -436,10 +436,11 @@ class MentionFinder:
             return False
         if d.type == "Person" and d.source == "ner" and (any(c.isdigit() for c in text) or span[-1].tag_ == "NNPS"):
             return False
-        if d.source == "ner" and d.type in {"Organization", "Person"} and d.start > 0 and _counted(doc[d.start - 1]):
-            return False  # "20 HIMARS", "90 Shaheds": things counted, not a named actor
-        if d.source == "ner" and text in self.concepts:
+        if d.source == "ner" and text in self.concepts:  # "20 HIMARS", "open-source intelligence (OSINT)"
             return False
+        if d.end - d.start == 1 and d.source in {"ner", "kb"} and 0 < d.start and d.end + 1 < len(doc) and doc[d.start - 1].text == "(" \
+                and doc[d.end].text == ")" and doc[d.end + 1].pos_ == "PROPN" and doc[d.end + 1].text[:1].isupper():
+            return False  # "President (Vladimir) Putin": a first name, not a place
         nxt = doc[d.end] if d.end < len(doc) else None
         if d.source == "ner" and nxt is not None and nxt.text == "-" and not span[-1].whitespace_ and not nxt.whitespace_:
             return False  # part of a compound name: "IRIS-T", "F-16"
@@ -499,12 +500,18 @@ class MentionFinder:
                 break
         return out
 
-    def extend_with_head(self, d: Draft) -> None:
-        """ "the Wagner mercenary group", "the Zaporizhzhia nuclear power plant": a name and its lowercase head."""
+    def extend_with_head(self, d: Draft, places_only: bool = False) -> None:
+        """ "the Wagner mercenary group", "the Zaporizhzhia nuclear power plant": a name and its lowercase head.
+
+        A name the model read as a person extends only to a place head ("the Zaporizhzhia plant").
+        """
         doc = self.doc
         k = d.end
         while k < len(doc) and k - d.end < 4 and doc[k].is_lower and doc[k].pos_ in {"NOUN", "ADJ", "PROPN"}:
             low = doc[k].lower_
+            if places_only and low not in lx.PLACE_HEADS:
+                k += 1
+                continue
             if low in lx.MILITARY_HEADS or low == "group" and k > d.end and doc[k - 1].lower_ in {"army", "mercenary", "militia"}:
                 d.end, d.type, d.weight = k + 1, "MilitaryUnit", max(d.weight, 2.0)
                 return
@@ -584,12 +591,17 @@ class MentionFinder:
         self.from_title_prefix(title_heads)
         self.from_cues()
         self.from_acronyms()
+        doc = self.doc
+        # things counted are not named actors: "20 HIMARS", "90 Shaheds" (and so neither is "a HIMARS strike")
+        self.concepts |= {doc[d.start : d.end].text for d in self.drafts if d.source == "ner" and d.type in {"Organization", "Person"}
+                          and d.start > 0 and _counted(doc[d.start - 1])}
+        self.concepts |= {t.text for t in doc[1:] if t.pos_ == "PROPN" and t.dep_ != "compound" and _counted(t.nbor(-1))}
         kept = self.resolve_overlaps()
         taken = {t for d in kept for t in range(d.start, d.end)}
         for d in kept:
-            if d.type != "Person" and d.source in {"ner", "kb"} and (d.end >= len(self.doc) or d.end not in taken):
+            if d.source in {"ner", "kb"} and (d.end >= len(self.doc) or d.end not in taken):
                 before = d.end
-                self.extend_with_head(d)
+                self.extend_with_head(d, places_only=d.type == "Person")
                 if d.end != before:
                     d.source, d.qid = "rule", None
         kept += self.nested(kept)

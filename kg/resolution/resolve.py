@@ -153,6 +153,18 @@ def resolve(extraction: Extraction, kb=None) -> Resolution:
             if len(longer) == 1:
                 union(longer.pop(), i)
 
+    # a named place and its lowercase head, said more or less fully: "the Zaporizhzhia plant" /
+    # "the Zaporizhzhia nuclear power plant"
+    facilities: dict[tuple[str, str], int] = {}
+    for i, m in enumerate(mentions):
+        words = m.name.split()
+        if _FAMILY.get(m.type) == "Loc" and len(words) >= 2 and words[-1] in lx.PLACE_HEADS:
+            key = (" ".join(w for w in words[:-1] if w[:1].isupper()), words[-1])
+            if key[0] and key in facilities:
+                union(facilities[key], i)
+            elif key[0]:
+                facilities[key] = i
+
     # units that differ only by nationality or a generic head: "Ukrainian marines" / "Marine Corps"
     units: dict[str, int] = {}
     for i, m in enumerate(mentions):
