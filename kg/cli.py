@@ -233,10 +233,13 @@ def serve(
     bind: str = typer.Option("127.0.0.1", "--bind", help="Address to listen on (0.0.0.0: every interface)."),
     port: int = typer.Option(7878, "--port", min=1, max=65535),
     writable: bool = typer.Option(False, "--writable", help="Serve the store itself and accept updates (default: a read-only snapshot)."),
-    timeout: float = typer.Option(30.0, "--timeout", min=1, help="Seconds after which a query is abandoned."),
+    timeout: float = typer.Option(30.0, "--timeout", min=1, help="Seconds a request may take; then it is stopped and gets HTTP 503."),
+    max_results: int = typer.Option(100_000, "--max-results", min=1, help="Most rows an answer may hold; more gets HTTP 422."),
+    allow_service: list[str] = typer.Option([], "--allow-service", help="A SERVICE endpoint (with --writable, also a LOAD source) queries may call, by its exact URL; repeatable."),
+    workers: int = typer.Option(2, "--workers", min=1, help="Processes that run queries (a --writable store has one)."),
     cors: bool = typer.Option(False, "--cors", help="Allow queries from web pages of other origins."),
 ) -> None:
-    """Serve the store as a SPARQL 1.1 endpoint (Oxigraph's server; YASGUI at its root) until Ctrl-C."""
+    """Serve the store as a SPARQL 1.1 endpoint (YASGUI at its root) until Ctrl-C."""
     import ipaddress
 
     from .remote.serve import serve as run_server
@@ -254,7 +257,8 @@ def serve(
         err.print(f"serving {store} ({mode}) at {url} (YASGUI: {url.removesuffix('/query')}/); Ctrl-C stops",
                   highlight=False, soft_wrap=True)
 
-    sys.exit(run_server(store, host=bind, port=port, writable=writable, timeout=timeout, cors=cors, on_ready=ready))
+    sys.exit(run_server(store, host=bind, port=port, writable=writable, timeout=timeout, max_results=max_results,
+                        allow_service=allow_service, cors=cors, workers=workers, on_ready=ready))
 
 
 def _param_value(param: str, value: str):
