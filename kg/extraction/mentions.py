@@ -240,9 +240,16 @@ class MentionFinder:
             if tok.text[:1].isupper() and (low in lx.MILITARY_HEADS or low in lx.ORG_HEADS or low in lx.PLACE_HEADS) and i > 0:
                 start = i
                 j = i - 1
-                while j >= 0 and self._name_part(doc[j]):
-                    start = j
+                while j >= 0 and (self._name_part(doc[j]) or doc[j].lower_ == "the" and j > 1 and doc[j - 1].lower_ == "of"
+                                  and doc[j - 2].text[:1].isupper() and doc[j + 1].text[:1].isupper()):
+                    start = j  # "Army Aviation of the Land Forces"
                     j -= 1
+                k = start  # "Chief of the General Staff": an office of the body, not part of its name
+                while k < i and (doc[k].lower_ in lx.TITLE_HEADS | lx.RANKS or doc[k].lower_ in {"of", "the"}) \
+                        and any(doc[x].lower_ == "of" for x in range(k, i)):
+                    k += 1
+                if k > start and doc[k - 1].lower_ in {"of", "the"}:
+                    start = k
                 # "National Guard of Russia", "Ministry of Defence": take a capitalized of-complement
                 end = i + 1
                 if end + 1 < len(doc) and doc[end].lower_ == "of":
@@ -483,14 +490,21 @@ class MentionFinder:
         for d in kept:
             if d.type not in {"Organization", "MilitaryUnit"} or d.end - d.start < 3:
                 continue
+            heads = lx.MILITARY_HEADS | lx.ORG_HEADS
+            skipped = False
             for k in range(d.start + 1, d.end - 1):
                 if doc[k].lower_ != "of":
                     continue
-                if doc[k - 1].lower_ not in lx.MILITARY_HEADS | lx.ORG_HEADS:
+                if doc[k - 1].lower_ not in heads and not skipped and doc[k + 1].lower_ != "the":
                     break  # "Freedom of Russia Legion": the head comes after, the complement is not a name
+                    # (but "Army Aviation of the Land Forces" names the forces)
                 start = k + 2 if doc[k + 1].lower_ == "the" else k + 1
                 if start >= d.end:
                     break
+                inner_of = next((j for j in range(start + 1, d.end - 1) if doc[j].lower_ == "of"), None)
+                if inner_of is not None and doc[inner_of - 1].lower_ not in heads:
+                    skipped = True
+                    continue  # "Ministry of Defence of the Russian Federation": the name is after the next "of"
                 head = doc[d.end - 1].lower_
                 country = self.kb_tokens.get(start) == "Country" and all(self.kb_tokens.get(t) for t in range(start, d.end))
                 if country:

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 
 import spacy
 from spacy.language import Language
+from spacy.util import compile_prefix_regex, compile_suffix_regex
 from spacy.tokens import Doc
 
 from ..errors import ExtractionError
@@ -79,6 +80,9 @@ def load_pipeline(model: str = DEFAULT_MODEL, gazetteer: Iterable[tuple[str, str
         raise ExtractionError(f"spaCy pipeline {model!r} has no 'ner' component; kg needs one")
     if nlp.tokenizer.token_match is None:  # splitting a long run's affixes one by one is quadratic
         nlp.tokenizer.token_match = _LONG_RUN.match
+    # an agency's dateline: "MOSCOW, February 27. /TASS/." (a slash is never a word's first or last letter)
+    nlp.tokenizer.prefix_search = compile_prefix_regex([*nlp.Defaults.prefixes, "/"]).search
+    nlp.tokenizer.suffix_search = compile_suffix_regex([*nlp.Defaults.suffixes, "/", r"(?<=/)\."]).search
     if "parser" in nlp.pipe_names:
         nlp.add_pipe("kg_paragraphs", before="parser")
     else:

@@ -63,12 +63,13 @@ def _is_proper(text: str) -> bool:
     return bool(words) and all(w[:1].isupper() for w in words)
 
 
-def resolve(extraction: Extraction, kb=None) -> Resolution:
+def resolve(extraction: Extraction, kb=None, min_confidence: float = 0.0) -> Resolution:
     """Group the mentions of one document into entities.
 
     Args:
         extraction: what the extraction stage read from the document.
         kb: the knowledge base, for transliteration keys and demonyms (optional).
+        min_confidence: relations, events and claims read with less confidence are dropped.
     """
     mentions = extraction.mentions
     translit = getattr(kb, "translit_key", None)
@@ -99,9 +100,10 @@ def resolve(extraction: Extraction, kb=None) -> Resolution:
                 by_key[(fam, key)] = i
 
     # "Belgorod" where the document also says "the Belgorod region": the region
-    # (unless the text makes this mention a city: "Kherson city", "the city of Kherson")
+    # (unless the text makes the name a city somewhere: "Kherson city", "the capital Kyiv")
+    cities = {name_key(m.name) for m in mentions if m.source == "context" and m.type == "Settlement"}
     for i, m in enumerate(mentions):
-        if _FAMILY.get(m.type) in {"Loc", "Org"} and m.type != "Country" and not (m.source == "context" and m.type == "Settlement"):
+        if _FAMILY.get(m.type) in {"Loc", "Org"} and m.type != "Country" and name_key(m.name) not in cities:
             key = name_key(m.name)
             for noun in lx.AREA_NOUNS:
                 j = by_key.get(("Entity", f"{key} {noun}"))
@@ -226,7 +228,39 @@ def resolve(extraction: Extraction, kb=None) -> Resolution:
     )
     if len(relations) != len(extraction.relations):
         extraction = replace(extraction, relations=relations)
+    if min_confidence > 0:
+        extraction = drop_below(extraction, min_confidence)
     return Resolution(extraction=extraction, entities=tuple(entities), mention_entity=tuple(mention_entity))
+
+
+def drop_below(extraction: Extraction, min_confidence: float) -> Extraction:
+    """The extraction without the relations, events and claims read with less confidence.
+
+    The facts a dropped claim reports go with it; the rest keep their claim.
+
+    >>> from kg.records import Claim, Document, Relation
+    >>> ex = Extraction(Document("d", "x"), (), (), relations=(Relation(0, "country", 1, 0.9, 0, claim=1),
+    ...     Relation(0, "country", 2, 0.4, 0)), claims=(Claim(0, "said", "asserts", 0, 0, 1, confidence=0.3),
+    ...     Claim(0, "said", "asserts", 0, 0, 1, confidence=0.8)))
+    >>> kept = drop_below(ex, 0.5)
+    >>> [(r.object, r.claim) for r in kept.relations], len(kept.claims)
+    ([(1, 0)], 1)
+    """
+    keep = [i for i, c in enumerate(extraction.claims) if c.confidence >= min_confidence]
+    new_index = {old: new for new, old in enumerate(keep)}
+
+    def kept(fact) -> bool:
+        return fact.confidence >= min_confidence and (fact.claim is None or fact.claim in new_index)
+
+    def moved(fact):
+        return fact if fact.claim is None else replace(fact, claim=new_index[fact.claim])
+
+    return replace(
+        extraction,
+        relations=tuple(moved(r) for r in extraction.relations if kept(r)),
+        events=tuple(moved(e) for e in extraction.events if kept(e)),
+        claims=tuple(extraction.claims[i] for i in keep),
+    )
 
 
 _LOC = {"Location", "Country", "AdministrativeArea", "Settlement"}

@@ -180,3 +180,13 @@ def test_extraction_definite_event_refers_back(extract):
     assert len(risings) == 1
     parts = {name[res.mention_entity[p]] for p in risings[0].participants}
     assert {"Marek Dvorsky", "Baltic Volunteer Brigade"} <= parts, parts
+
+
+def test_extraction_agency_dateline_and_body_names(extract):
+    res = extract("WARSAW, March 3. /PAP/. The Ministry of Defence of the Republic of Poland said that Army Aviation of "
+                  "the Land Forces flew. Neither Chief of the General Staff Marek Dvorsky nor his deputy came.")
+    ents = _entities(res)
+    assert ents["PAP"].type == "Organization"
+    assert "Defence of the Republic of Poland" not in ents
+    assert ents["Land Forces"].type == "MilitaryUnit"
+    assert "Chief of the General Staff" not in ents and ents["General Staff"].type == "Organization"
