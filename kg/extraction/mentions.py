@@ -97,10 +97,17 @@ def skip_time_adjunct(doc: Doc, k: int) -> int:
 
 
 def _counted(tok: Token) -> bool:
-    """A cardinal number that counts what follows it (not a year)."""
-    if not tok.like_num or tok.ent_type_ == "DATE" or tok.lower_ in {"one", "1"}:
+    """A cardinal number that counts what follows it ("20 HIMARS"), not a year nor a score ("Arsenal 1 Chelsea 2")."""
+    if not tok.like_num or tok.ent_type_ == "DATE" or tok.lower_ in {"one", "1"} or tok.text.isdigit() and len(tok.text) == 4:
         return False
-    return not (tok.text.isdigit() and len(tok.text) == 4)
+    doc = tok.doc
+    if tok.i + 1 >= len(doc) or tok.dep_ != "nummod" or tok.head.i != tok.i + 1:
+        return False
+    before = doc[tok.i - 1] if tok.i > 0 else None
+    after = doc[tok.i + 2] if tok.i + 2 < len(doc) else None
+    if before is None or before.is_punct or before.pos_ in {"PROPN", "NUM"} or "\n" in before.whitespace_:
+        return False  # a table or a results line
+    return not (after is not None and after.like_num)
 
 
 def _abbreviates(acronym: str, words: list[str]) -> bool:
@@ -160,7 +167,15 @@ def concept_acronyms(doc: Doc) -> set[str]:
 
 
 def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
-    """Drop determiners, possessive endings and punctuation at a span's edges."""
+    """Drop determiners, possessive endings and punctuation at a span's edges.
+
+    Words before an article inside the span go too when none is a name: "Later the X Army".
+    """
+    for k in range(start + 1, min(end - 1, start + 4)):
+        if doc[k].lower_ in {"the", "a", "an"}:
+            if not any(doc[j].pos_ in {"PROPN", "NUM"} or doc[j].text in _APOS for j in range(start, k)):
+                start = k
+            break
     while start < end and (doc[start].lower_ in {"the", "a", "an"} or doc[start].is_punct or doc[start].is_space):
         start += 1
     while end > start and (doc[end - 1].text in _APOS or doc[end - 1].is_punct or doc[end - 1].is_space

@@ -168,15 +168,22 @@ def resolve(extraction: Extraction, kb=None, min_confidence: float = 0.0) -> Res
                 facilities[key] = i
 
     # units that differ only by nationality or a generic head: "Ukrainian marines" / "Marine Corps"
-    units: dict[str, int] = {}
+    # (but never two nationalities: "the Nigerian Army" is not "the Guatemalan Army")
+    units: dict[str, dict[str, int]] = defaultdict(dict)
     for i, m in enumerate(mentions):
         if m.type == "MilitaryUnit" or m.type == "Organization" and m.name.split()[-1].lower() in lx.MILITARY_HEADS:
             key = _unit_key(m.name, is_demonym)
             if key:
-                if key in units:
-                    union(units[key], i)
+                nation = " ".join(sorted({w.casefold() for w in re.findall(r"[\w-]+", m.name) if is_demonym(w.casefold())}))
+                same = units[key]
+                if nation in same:
+                    union(same[nation], i)
                 else:
-                    units[key] = i
+                    same[nation] = i
+    for same in units.values():
+        named = [i for nation, i in same.items() if nation]
+        if "" in same and len(named) == 1:  # "the army" with two armies named: no guess
+            union(named[0], same[""])
 
     if kb is not None:
         for i, m in enumerate(mentions):

@@ -190,3 +190,9 @@ def test_extraction_agency_dateline_and_body_names(extract):
     assert "Defence of the Republic of Poland" not in ents
     assert ents["Land Forces"].type == "MilitaryUnit"
     assert "Chief of the General Staff" not in ents and ents["General Staff"].type == "Organization"
+
+
+def test_extraction_armies_of_two_nations_stay_apart(extract):
+    res = extract("The Nigerian Army repelled an ambush. Later the Guatemalan Army held a parade, and the army said it was proud.")
+    units = sorted(e.name for e in res.entities if e.type == "MilitaryUnit")
+    assert units == ["Guatemalan Army", "Nigerian Army"], units
