@@ -124,8 +124,13 @@ ORG_HEADS = frozenset(
     bank court parliament assembly government cabinet union alliance organization organisation
     association federation foundation company corporation group network bureau directorate department
     authority staff secretariat duma rada senate congress police
+    university college school academy hospital clinic museum
     """.split()
 )
+
+#: Words before "State" that make it a movement or a kind of state, not an administrative area ("Islamic State").
+NOT_AREA_MODIFIERS = frozenset("islamic jewish christian sovereign deep nation police welfare rogue failed member "
+                               "client buffer puppet vassal".split())
 
 #: Words that end a name that is a date or an observance, not an entity.
 NON_ENTITY_HEADS = frozenset("day week month year anniversary eve holiday festival".split())

@@ -214,7 +214,8 @@ class MentionFinder:
             if label in _NER_TYPES:
                 for start, end, type_ in self._split_titles(ent.start, ent.end, _NER_TYPES[label]):
                     self._add(start, end, type_, "ner", weight=1.0)
-            elif label == "NORP" and ent.end < len(self.doc) and self.doc[ent.end].lower_ in lx.AREA_NOUNS:
+            elif label == "NORP" and ent.end < len(self.doc) and self.doc[ent.end].lower_ in lx.AREA_NOUNS \
+                    and ent[-1].lower_ not in lx.NOT_AREA_MODIFIERS:
                 self._add(ent.start, ent.end, "Location", "ner", weight=1.0)  # "the Belgorod region"
 
     def _split_titles(self, start: int, end: int, type_: str) -> list[tuple[int, int, str]]:
@@ -558,8 +559,11 @@ class MentionFinder:
         prev = doc[d.start - 1] if d.start > 0 else None
         nxt = doc[d.end] if d.end < len(doc) else None
         last = doc[d.end - 1]
-        if d.end - d.start >= 2 and last.text[:1].isupper() and last.lower_ in lx.AREA_NOUNS and d.type != "Country":
-            return "AdministrativeArea", 3.0  # "Gezira State", "North Waziristan District"
+        before_last = doc[d.end - 2] if d.end - d.start >= 2 else None
+        if before_last is not None and last.text[:1].isupper() and last.lower_ in lx.AREA_NOUNS and d.type != "Country" and not (
+            before_last.lower_ in lx.NOT_AREA_MODIFIERS
+        ):
+            return "AdministrativeArea", 3.0  # "Gezira State", "North Waziristan District" (not "Islamic State")
         cls = self._class_noun_before(d.start, allow_list=d.type != "Person")
         if cls is not None:
             return cls
@@ -589,7 +593,9 @@ class MentionFinder:
         if nxt is not None and nxt.lower_ in {"city", "town", "village"} and d.type != "Country":
             return "Settlement", 5.0  # "Kherson city"
         if prev is not None and prev.lower_ in lx.LOCATIVE_PREPS and d.type == "Organization" and d.source == "ner":
-            if prev.lower_ in {"in", "near", "around", "outside", "into"}:
+            # "fighting in X" (not "in X's force", "in X grants", "near X University")
+            if prev.lower_ in {"in", "near", "around", "outside", "into"} and last.dep_ == "pobj" \
+                    and last.lower_ not in lx.ORG_HEADS | lx.MILITARY_HEADS and not (nxt is not None and nxt.text in _APOS):
                 return "Settlement", 1.5
         return None
 

@@ -196,3 +196,13 @@ def test_extraction_armies_of_two_nations_stay_apart(extract):
     res = extract("The Nigerian Army repelled an ambush. Later the Guatemalan Army held a parade, and the army said it was proud.")
     units = sorted(e.name for e in res.entities if e.type == "MilitaryUnit")
     assert units == ["Guatemalan Army", "Nigerian Army"], units
+
+
+def test_extraction_locative_cues_need_a_place_head(extract):
+    res = extract("The ministry blames the Islamic State. A stabbing near Gallaudet University was reported, and there were "
+                  "cuts in USAID grants. Fighting in Niger State continued.")
+    ents = _entities(res)
+    assert not [e for e in res.entities if e.name.startswith("Islamic") and e.type in {"AdministrativeArea", "Location"}]
+    assert ents["Gallaudet University"].type == "Organization"
+    assert "USAID" not in ents or ents["USAID"].type == "Organization"
+    assert ents["Niger State"].type == "AdministrativeArea"
