@@ -107,6 +107,15 @@ class FactReader:
         )
         return len(self.mentions) - 1
 
+    def _canonical(self, idx: int) -> str:
+        """The name an office is named after: a country's own label ("President of United States of America", never "of U.S.")."""
+        m = self.mentions[idx]
+        if m.type == "Country" and m.qid and self.kb is not None:
+            record = self.kb.get(m.qid)
+            if record is not None:
+                return record.label
+        return m.name
+
     def _demonym(self, tok: Token) -> int | None:
         """A Country mention for a demonym or country-abbreviation token ("Ukrainian", "U.S.")."""
         if self.kb is None or not tok.text[:1].isupper():
@@ -249,7 +258,7 @@ class FactReader:
             title = head.lemma_.lower().capitalize()
             for person, juris in ((a, x), (b, y)):
                 jm = self.mentions[juris]
-                pos = self._add_mention(head.i, head.i + 1, "Position", f"{title} of {jm.name}", "title", 0.85)
+                pos = self._add_mention(head.i, head.i + 1, "Position", f"{title} of {self._canonical(juris)}", "title", 0.85)
                 self._rel(person, "positionHeld", pos, 0.85, head)
                 self._rel(pos, "jurisdiction", juris, 0.8, head)
                 if jm.type == "Country":
@@ -403,9 +412,11 @@ class FactReader:
             if juris is not None and self.mentions[juris].type in _ORGS:
                 self._rel(person, "employer", juris, conf - 0.1, tok)
             return
-        if juris is not None:
-            jm = self.mentions[juris]
-            label = f"{title} {prep or 'of'} {jm.name}"
+        if juris is not None and juris in pre and prep is not None and tail_start is not None and tail_start < hi \
+                and not any(t in ent_toks for t in range(tail_start, hi)):
+            label = f"{title} {prep} {doc[tail_start:hi].text} of {self._canonical(juris)}"  # "Secretary of State of ..."
+        elif juris is not None:
+            label = f"{title} {prep or 'of'} {self._canonical(juris)}"
         elif prep is not None and tail_start is not None and tail_start < hi:
             label = f"{title} {prep} {doc[tail_start:hi].text}"  # "special adviser to President X"
         elif len(words) == 1 and tok.lower_ in lx.GENERIC_HEADS:

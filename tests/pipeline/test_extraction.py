@@ -206,3 +206,10 @@ def test_extraction_locative_cues_need_a_place_head(extract):
     assert ents["Gallaudet University"].type == "Organization"
     assert "USAID" not in ents or ents["USAID"].type == "Organization"
     assert ents["Niger State"].type == "AdministrativeArea"
+
+
+def test_extraction_offices_named_after_the_country_label(extract):
+    one = extract("U.S. Secretary of State Marco Rubio met reporters.")
+    two = extract("United States Secretary of State Marco Rubio met reporters.")
+    label = lambda res: next(e.name for e in res.entities if e.type == "Position")
+    assert label(one) == label(two) and label(one).startswith("Secretary of State of ")
