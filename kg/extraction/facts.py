@@ -489,6 +489,22 @@ class FactReader:
                 if outer is not None and self.mentions[outer].type == "Country" and self._tokens(outer).stop < len(doc) and doc[self._tokens(outer).stop].text in {",", ".", ";", "\n"}:
                     self._contain(idx, outer, 0.6, doc[e])
         self._collective_places()
+        self._regional_capitals()
+
+    def _regional_capitals(self) -> None:
+        """ "Kherson city, the regional capital", "the regional capital Zaporizhzhia": in the region of its name."""
+        doc = self.doc
+        regions = {self.mentions[i].name.split()[0].lower(): i for i in range(len(self.mentions))
+                   if self.mentions[i].type == "AdministrativeArea" and self.mentions[i].source != "demonym"}
+        for idx, m in enumerate(self.mentions):
+            if m.type != "Settlement" or m.name.split()[0].lower() not in regions:
+                continue
+            toks = self._tokens(idx)
+            before = doc[max(0, toks.start - 2) : toks.start].text.lower()
+            after = doc[toks.stop : toks.stop + 5].text.lower().removeprefix("city").strip()
+            if before.endswith("regional capital") or after.startswith((", the regional capital", ", a regional capital")):
+                region = regions[m.name.split()[0].lower()]
+                self._contain(idx, region, 0.75, doc[toks.start])
 
     _LIST_CUES = frozenset({"including", "like", "with", "namely", "-", "–", "—", ":"})
 

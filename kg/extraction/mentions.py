@@ -645,9 +645,11 @@ class MentionFinder:
             if ctx is not None and d.type == "Country":
                 pass
             elif ctx is not None and (ctx[1] > d.weight or d.source == "ner"):
+                changed = d.type != ctx[0]
                 d.type, d.weight = ctx[0], max(d.weight, ctx[1])
-                if d.source == "ner":
+                if d.source == "ner" or d.source == "kb" and ctx[1] >= 4.0:  # the text names the class: "Kherson city"
                     d.source = "context"
+                    d.qid = None if changed else d.qid
             elif d.source in {"ner"} and d.type in {"Organization", "Person"}:
                 head = self.doc[d.end - 1].lower_
                 if head in lx.MILITARY_HEADS and d.type == "Organization":

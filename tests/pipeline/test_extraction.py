@@ -213,3 +213,11 @@ def test_extraction_offices_named_after_the_country_label(extract):
     two = extract("United States Secretary of State Marco Rubio met reporters.")
     label = lambda res: next(e.name for e in res.entities if e.type == "Position")
     assert label(one) == label(two) and label(one).startswith("Secretary of State of ")
+
+
+def test_extraction_regional_capital_is_in_its_region(extract):
+    res = extract("Troops left the Kharkiv region in May. They retreated from Kharkiv city, the regional capital, last year.")
+    ents = _entities(res)
+    city = next(e for e in res.entities if e.type == "Settlement")
+    region = next(e for e in res.entities if e.type == "AdministrativeArea")
+    assert city is not region and (city.name, "locatedIn", region.name) in _relations(res)
