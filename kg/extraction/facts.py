@@ -291,7 +291,16 @@ class FactReader:
                     continue
                 break
             if te - (k + 1) >= 1:
-                self._title(idx, k + 1, te, conf=0.9)
+                hi = te
+                # "Governor X of the Kharkiv region": the jurisdiction after the name
+                of = pe + 1 if pe < len(doc) and doc[pe].lower_ == "of" else None
+                if of is not None and of < len(doc) and doc[of].lower_ == "the":
+                    of += 1
+                after = self.tok2m.get(of) if of is not None else None
+                if after is not None and self.mentions[after].type in _LOC | _ORGS and self._tokens(after).start == of:
+                    self._title_after_name(idx, k + 1, te, after, conf=0.85)
+                else:
+                    self._title(idx, k + 1, hi, conf=0.9)
             # post-nominal apposition: "X, commander of Y,"
             if pe + 1 < len(doc) and doc[pe].text in {",", "-", "–", "—"}:
                 end = pe + 1
@@ -312,6 +321,25 @@ class FactReader:
                 if any(self.mentions[self.tok2m[t]].type == "Person" for t in range(start, j) if t in self.tok2m):
                     continue
                 self._title(idx, start, j, conf=0.85)
+
+    def _title_after_name(self, person: int, lo: int, hi: int, juris: int, conf: float) -> None:
+        """ "Governor Oleh Syniehubov of the Kharkiv region": a bare title before the name, its jurisdiction after."""
+        doc = self.doc
+        words = [t.text for t in doc[lo:hi] if t.lower_ not in {"the", "a", "an"}]
+        if not words or not any(self._is_head(t.i, t.text) for t in doc[lo:hi]):
+            return
+        title = " ".join(words)
+        title = title[0].upper() + title[1:]
+        head = next(t for t in reversed(doc[lo:hi]) if self._is_head(t.i, t.text))
+        pos = self._add_mention(lo, hi, "Position", f"{title} of {self._canonical(juris)}", "title", conf)
+        self.title_of[head.i] = person
+        self.title_tokens.update(range(lo, hi))
+        self._rel(person, "positionHeld", pos, conf, head)
+        self._rel(pos, "jurisdiction", juris, conf - 0.05, head)
+        if self.mentions[juris].type in _ORGS:
+            self._rel(person, "employer" if self.mentions[juris].type == "Organization" else "militaryBranch", juris, conf - 0.1, head)
+        elif self.mentions[juris].type == "Country":
+            self._rel(person, "citizenship", juris, conf - 0.1, head)
 
     @staticmethod
     def _separator(tok: Token) -> bool:
@@ -483,6 +511,23 @@ class FactReader:
                 outer = self.tok2m.get(k)
                 if outer is not None and self.mentions[outer].type in {"Country", "AdministrativeArea"}:
                     self._contain(idx, outer, 0.7, doc[e])
+            # "the 47th Brigade, part of Ukraine's ground forces", "X, which is part of the Y"
+            k = e
+            words = []
+            while k < len(doc) and k - e < 7 and doc[k].lower_ in {",", "which", "is", "was", "a", "itself", "now", "part", "of", "the"}:
+                words.append(doc[k].lower_)
+                k += 1
+            if "part" in words and words[-2:] in (["part", "of"], ["of", "the"]) and words[0] == "," and m.type in _ORGS | _LOC:
+                outer = self.tok2m.get(k)
+                if outer is not None and self.mentions[outer].type == "Country" and self._tokens(outer).stop + 1 < len(doc) \
+                        and doc[self._tokens(outer).stop].text in _APOS:
+                    outer = self.tok2m.get(self._tokens(outer).stop + 1, outer)  # "part of Ukraine's ground forces"
+                if outer is not None and outer != idx:
+                    ot = self.mentions[outer].type
+                    if m.type in _ORGS and ot in _ORGS:
+                        self._rel(idx, "partOf", outer, 0.8, doc[k - 1])
+                    elif m.type in _LOC:
+                        self._contain(idx, outer, 0.75, doc[k - 1])
             # "X, Y" dateline style: "Kramatorsk, Ukraine"
             if m.type == "Settlement" and e + 1 < len(doc) and doc[e].text == ",":
                 outer = self.tok2m.get(e + 1)

@@ -232,6 +232,12 @@ class MentionFinder:
                 return [(start, k, "Location"), *self._split_titles(k + 1, end, "Organization" if type_ != "Person" else type_)]
         if end - start == 1 and doc[start].lower_ in lx.CHANNELS and type_ == "Person":
             return [(start, end, "Organization")]
+        # "the Prime Minister of Peru Gustavo Adrianzen": a country the model ran into the name
+        k = start
+        while k < end and self.kb_tokens.get(k) == "Country":
+            k += 1
+        if type_ == "Person" and start < k and end - k >= 2:
+            return [(start, k, "Country"), (k, end, "Person")]
         heads = [i for i in range(start, end) if doc[i].lower_ in lx.TITLE_HEADS | lx.RANKS or doc[i].lower_ in {"staff"}]
         if not heads or type_ not in {"Person", "Organization"}:
             return [(start, end, type_)]
@@ -391,8 +397,10 @@ class MentionFinder:
                 continue
             nxt = doc[tok.i + 1]
             k = tok.i + 1
-            while k < len(doc) and doc[k].lower_ in {"the", "a", "an", "its", "his", "her"} | lx.TITLE_MODIFIERS:
-                k += 1
+            while k < len(doc) and (doc[k].lower_ in {"the", "a", "an", "its", "his", "her"} | lx.TITLE_MODIFIERS
+                                    or doc[k].pos_ == "PROPN" and k + 1 < len(doc) and doc[k + 1].text in _APOS
+                                    or doc[k].text in _APOS and k > tok.i + 1):
+                k += 1  # "X, Ukraine's top commander"
             if k >= len(doc) or doc[k].lower_.split("-")[0] not in heads and doc[k].lower_ not in heads:
                 continue
             # walk back over a capitalized name before the comma
@@ -592,6 +600,9 @@ class MentionFinder:
             return "AdministrativeArea", 2.0
         if nxt is not None and nxt.lower_ in {"city", "town", "village"} and d.type != "Country":
             return "Settlement", 5.0  # "Kherson city"
+        if prev is not None and prev.lower_ in {"near", "outside", "around", "toward", "towards"} and d.type == "Person" \
+                and d.source == "ner" and last.dep_ == "pobj" and not (nxt is not None and nxt.text in _APOS):
+            return "Settlement", 1.5  # "the situation near Chasiv Yar"
         if prev is not None and prev.lower_ in lx.LOCATIVE_PREPS and d.type == "Organization" and d.source == "ner":
             # "fighting in X" (not "in X's force", "in X grants", "near X University")
             if prev.lower_ in {"in", "near", "around", "outside", "into"} and last.dep_ == "pobj" \

@@ -221,3 +221,14 @@ def test_extraction_regional_capital_is_in_its_region(extract):
     city = next(e for e in res.entities if e.type == "Settlement")
     region = next(e for e in res.entities if e.type == "AdministrativeArea")
     assert city is not region and (city.name, "locatedIn", region.name) in _relations(res)
+
+
+def test_extraction_wire_story_patterns(extract):
+    res = extract("Governor Oleh Syniehubov of the Kharkiv region said two people were hurt. Oleksandr Syrskyi, Ukraine's top "
+                  "commander, said the situation near Chasiv Yar was difficult. The 47th Mechanized Brigade, part of "
+                  "Ukraine's ground forces, held its lines. The Prime Minister of Peru Gustavo Adrianzen resigned.")
+    ents, rels = _entities(res), _relations(res)
+    assert ents["Oleksandr Syrskyi"].type == "Person" and ents["Chasiv Yar"].type == "Settlement"
+    assert any(s == "Oleh Syniehubov" and p == "positionHeld" and "Kharkiv" in o for s, p, o in rels), rels
+    assert ("47th Mechanized Brigade", "partOf", "Ukraine's ground forces") in rels
+    assert ents["Gustavo Adrianzen"].type == "Person" and "Peru Gustavo Adrianzen" not in ents
