@@ -758,8 +758,8 @@ class FactReader:
                         p = self._person_at(c)
                         if p is not None and self.mentions[p].type not in _LOC:
                             participants.append(p)
-                        elif p is not None and cls == "Attack":
-                            object_places.append(p)  # "Russia targeted Kyiv"
+                        elif p is not None and cls in {"Attack", "Visit", "Incursion", "Battle"}:
+                            object_places.append(p)  # "Russia targeted Kyiv", "Tusk visited Kyiv"
             else:
                 for c in tok.children:
                     if c.dep_ in {"poss", "amod", "compound"}:
