@@ -13,8 +13,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ import pytest
 
 from kg import iri
 from kg.paths import DEFAULT_KB, SEEDS_DIR
+from kg.remote.serve import wait_until_answers
 from kg.vocab import ITSRDF, KG, NIF, PROV, VOID, WD
 
 # --- terms ----------------------------------------------------------------------------------
@@ -313,14 +312,7 @@ def oxigraph_serving(rdf_file: Path, folder: Path):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/query"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{url}?query=ASK%7B%7D", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the local oxigraph server did not start")
+        wait_until_answers(f"{url}?query=ASK%7B%7D", process=server, limit=10)
         yield url
     finally:
         server.terminate()
