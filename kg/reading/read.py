@@ -1,7 +1,8 @@
 """Reading documents from files and folders, streaming, with one-line errors.
 
 * ``.txt`` / ``.md``: one document per file; its id is the path relative to
-  the folder given (or the file name).
+  the folder given (or the file name). A ``.md`` file may start with front
+  matter (``---`` lines) giving ``date``, ``title`` and ``url``.
 * ``.jsonl``: one document per line, a JSON object with ``text`` and
   optionally ``id`` (string or number), ``date`` (ISO, ``YYYY-MM-DD...``),
   ``title``, ``url``/``source``. Lines are split on ``\\n`` only and read one
@@ -166,10 +167,47 @@ def _read(paths: Iterable[str | os.PathLike], strict: bool, skip_bad: bool, date
             raise _cannot(path, err) from None
         if b"\x00" in data:
             raise ReadError(f"{path}: binary file (contains NUL bytes); give a UTF-8 text file")
-        doc = _document(_decode(data, str(path), strict, notice), str(path), skip_bad, notice,
-                        id=rel, source=path.as_posix(), date=date)
+        text = _decode(data, str(path), strict, notice)
+        meta: dict[str, str] = {}
+        if path.suffix.lower() == ".md":
+            meta, text = front_matter(text)
+        doc = _document(text, str(path), skip_bad, notice, id=rel, source=meta.get("url") or path.as_posix(),
+                        date=meta.get("date") or date, title=meta.get("title"))
         if doc is not None:
             yield doc
+
+
+_FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.S)
+
+
+def front_matter(text: str) -> tuple[dict[str, str], str]:
+    r"""A Markdown file's front matter (``date``, ``title``, ``url``) and the text after it.
+
+    Only flat ``key: value`` lines are read; a date must start with ``YYYY-MM-DD``.
+
+    >>> front_matter("---\ntitle: \"Kyiv at night\"\ndate: 2023-05-22T08:00:00Z\n---\nText.")
+    ({'title': 'Kyiv at night', 'date': '2023-05-22'}, 'Text.')
+    >>> front_matter("No front matter.")
+    ({}, 'No front matter.')
+    """
+    found = _FRONT.match(text)
+    if found is None:
+        return {}, text
+    meta: dict[str, str] = {}
+    for line in found.group(1).splitlines():
+        key, sep, value = line.partition(":")
+        key, value = key.strip().lower(), value.strip().strip("'\"")
+        if not sep or not value:
+            continue
+        if key == "date":
+            try:
+                dt.date.fromisoformat(value[:10])
+            except ValueError:
+                continue
+            meta["date"] = value[:10]
+        elif key in {"title", "url"}:
+            meta[key] = value
+    return meta, text[found.end():]
 
 
 def _bad(problem: str, skip_bad: bool, notice: Notice, fix: str = "") -> None:

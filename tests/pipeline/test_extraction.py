@@ -232,3 +232,13 @@ def test_extraction_wire_story_patterns(extract):
     assert any(s == "Oleh Syniehubov" and p == "positionHeld" and "Kharkiv" in o for s, p, o in rels), rels
     assert ("47th Mechanized Brigade", "partOf", "Ukraine's ground forces") in rels
     assert ents["Gustavo Adrianzen"].type == "Person" and "Peru Gustavo Adrianzen" not in ents
+
+
+def test_reading_markdown_front_matter_dates_the_events(tmp_path, pipeline):
+    from kg.reading import iter_documents
+
+    (tmp_path / "a.md").write_text("---\ntitle: Talks\ndate: 2023-05-22\n---\nMaia Sandu visited Kyiv on Monday.\n")
+    doc = next(iter_documents([tmp_path]))
+    assert (doc.date, doc.title, doc.text) == ("2023-05-22", "Talks", "Maia Sandu visited Kyiv on Monday.\n")
+    res = next(pipeline.resolutions([doc]))
+    assert [e.date for e in res.extraction.events if e.type == "Visit"] == ["2023-05-22"]
