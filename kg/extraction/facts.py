@@ -108,9 +108,9 @@ class FactReader:
         return len(self.mentions) - 1
 
     def _canonical(self, idx: int) -> str:
-        """The name an office is named after: a country's own label ("President of United States of America", never "of U.S.")."""
+        """The name an office is named after: the knowledge base's label ("President of United States of America", never "of U.S.")."""
         m = self.mentions[idx]
-        if m.type == "Country" and m.qid and self.kb is not None:
+        if m.qid and self.kb is not None:
             record = self.kb.get(m.qid)
             if record is not None:
                 return record.label
@@ -228,8 +228,9 @@ class FactReader:
                 break
         start = units[first][0]
         k = start - 1
-        while k >= lo and (self._title_word(self.doc[k]) or self.doc[k].lower_ in {"the", "a", "an"}):
-            start = k
+        while k >= lo and (self._title_word(self.doc[k]) or self.doc[k].lower_ in {"the", "a", "an"}
+                           or self.doc[k].is_lower and self.doc[k].dep_ in {"compound", "amod"} and self.doc[k].head.i > k):
+            start = k  # "the EU's foreign policy chief"
             k -= 1
         return start, hi, head
 
@@ -460,7 +461,8 @@ class FactReader:
                 self._rel(person, "employer", juris, conf - 0.1, tok)
             elif jt == "MilitaryUnit":
                 self._rel(person, "militaryBranch", juris, conf - 0.1, tok)
-            if jt in _ORGS and tok.lower_ in lx.LEADER_HEADS and not any(w.lower() in {"deputy", "vice", "assistant"} for w in words):
+            if jt in _ORGS and tok.lower_ in lx.LEADER_HEADS and not any(w.lower() in {"deputy", "vice", "assistant"} for w in words) \
+                    and all(w.lower() in lx.TITLE_MODIFIERS or self._is_head(-1, w) for w in words):  # not "foreign policy chief"
                 self._rel(juris, "leader", person, conf - 0.1, tok)
         nationals = [i for i in pre if self.mentions[i].type == "Country"]
         if not nationals and juris is not None and self.mentions[juris].type == "Country":
@@ -489,6 +491,11 @@ class FactReader:
                 inner = self.tok2m.get(k)
                 if inner is not None and inner != idx and self.mentions[inner].type not in {"Person", "Country", "Position"}:
                     self._contain(inner, idx, 0.85, doc[e])
+            # "the U.S. Army's 101st Airborne Division": a unit of the owner's
+            if m.type in _ORGS and e + 1 < len(doc) and doc[e].text in _APOS:
+                inner = self.tok2m.get(e + 1)
+                if inner is not None and inner != idx and self.mentions[inner].type == "MilitaryUnit":
+                    self._rel(inner, "partOf", idx, 0.75, doc[e])
             # "the United States-based Institute for the Study of War"
             if m.type in {"Country", "AdministrativeArea", "Settlement"} and e + 2 < len(doc) and doc[e].text == "-" and doc[e + 1].lower_ == "based":
                 org = self.tok2m.get(e + 2)
@@ -960,12 +967,63 @@ class FactReader:
             self.mentions.append(Mention(det.idx, tok.idx + len(tok), doc[det.i : tok.i + 1].text, a.type,
                                          self._sent(tok), a.name, "coref", 0.6, a.qid))
 
+    _JOIN = frozenset({"join", "accede", "rejoin"})
+    _NOT_YET = frozenset({"will", "would", "could", "may", "might", "should", "must", "can", "shall"})
+
+    def affiliations(self) -> None:
+        """Membership and headquarters the text states.
+
+        "Finland and Sweden joined NATO", "Hungary, a member of the EU",
+        "NATO, the Brussels-based alliance", "the group, headquartered in X".
+        A wish, a plan or a future is not membership: "Ukraine wants to join NATO".
+        """
+        doc = self.doc
+        members = {"Country", "Organization", "MilitaryUnit", "Person"}
+        for tok in doc:
+            if tok.lemma_.lower() in self._JOIN and tok.pos_ == "VERB" and tok.tag_ in {"VBD", "VBN"} and not self._negated(tok) \
+                    and tok.dep_ not in {"xcomp", "ccomp", "advcl", "relcl", "pcomp"} \
+                    and not any(c.dep_ in {"aux", "auxpass"} and c.lower_ in self._NOT_YET for c in tok.children):
+                group = next((self.tok2m.get(c.i) for c in tok.children if c.dep_ == "dobj"), None)
+                if group is not None and self.mentions[group].type in _ORGS:
+                    for member in self._subjects(tok):
+                        if self.mentions[member].type in members:
+                            self._rel(member, "memberOf", group, 0.75, tok)
+        for idx, m in enumerate(self.mentions):
+            if m.source in {"demonym", "title"} or m.type not in members:
+                continue
+            e = self._tokens(idx).stop
+            # "Hungary, a member of the European Union"
+            words = [t.lower_ for t in doc[e : e + 6]]
+            if words[:1] == [","] and "member" in words[:4]:
+                k = e + words.index("member") + 1
+                if k < len(doc) and doc[k].lower_ == "of":
+                    k += 2 if k + 1 < len(doc) and doc[k + 1].lower_ == "the" else 1
+                    group = self.tok2m.get(k)
+                    if group is not None and group != idx and self.mentions[group].type in _ORGS:
+                        self._rel(idx, "memberOf", group, 0.75, doc[k])
+            if m.type not in _ORGS:
+                continue
+            # "NATO, the Brussels-based alliance"; "the group, headquartered in St Petersburg"
+            k = e + 1 if e < len(doc) and doc[e].text == "," else None
+            if k is None:
+                continue
+            while k < len(doc) and k - e < 4 and doc[k].lower_ in {"the", "a", "an", "which", "is"}:
+                k += 1
+            place = None
+            if k + 2 < len(doc) and doc[k + 1].text == "-" and doc[k + 2].lower_ == "based":
+                place = self.tok2m.get(k)
+            elif k + 1 < len(doc) and doc[k].lower_ in {"headquartered", "based"} and doc[k + 1].lower_ in {"in", "at"}:
+                place = self.tok2m.get(k + 2)
+            if place is not None and self.mentions[place].type in _LOC - {"Country"}:
+                self._rel(idx, "headquarters", place, 0.75, doc[k])
+
     def run(self) -> None:
         self.titles()
         self.descriptions()
         self._reindex()
         self.containment()
         self.nesting()
+        self.affiliations()
         self.events_()
         self.events = self._merge_events([e for e in self.events if e.participants or e.places])
         self.claims_()

@@ -242,3 +242,20 @@ def test_reading_markdown_front_matter_dates_the_events(tmp_path, pipeline):
     assert (doc.date, doc.title, doc.text) == ("2023-05-22", "Talks", "Maia Sandu visited Kyiv on Monday.\n")
     res = next(pipeline.resolutions([doc]))
     assert [e.date for e in res.extraction.events if e.type == "Visit"] == ["2023-05-22"]
+
+
+def test_extraction_membership_and_headquarters(extract):
+    res = extract("Finland and Sweden joined NATO, the Brussels-based alliance. Hungary, a member of the European Union, "
+                  "blocked the aid. Ukraine wants to join NATO, and Georgia will join the bloc. The Wagner Group, "
+                  "headquartered in St Petersburg, denied it. The U.S. Army's 101st Airborne Division will deploy.")
+    rels = _relations(res)
+    assert {("Finland", "memberOf", "NATO"), ("Sweden", "memberOf", "NATO"), ("NATO", "headquarters", "Brussels"),
+            ("Hungary", "memberOf", "European Union"), ("Wagner Group", "headquarters", "St Petersburg"),
+            ("101st Airborne Division", "partOf", "U.S. Army")} <= rels, rels
+    assert ("Ukraine", "memberOf", "NATO") not in rels and not any(s == "Georgia" and p == "memberOf" for s, p, _ in rels)
+
+
+def test_extraction_a_chief_of_a_branch_is_not_the_leader(extract):
+    rels = _relations(extract("Kaja Kallas, the EU's foreign policy chief, said Europe must act."))
+    assert any(s == "Kaja Kallas" and p == "positionHeld" for s, p, _ in rels), rels
+    assert not any(p == "leader" for _, p, _ in rels), rels
