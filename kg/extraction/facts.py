@@ -789,9 +789,10 @@ class FactReader:
                                 if p is not None and self.mentions[p].type in {"Person"} | _ORGS | {"Country"}:
                                     participants.append(p)
                 verb = self._clause_verb(tok)
-                if verb is not None and tok.dep_ in {"dobj", "pobj"}:
+                role = tok.head if tok.dep_ == "conj" and tok.head.pos_ == "NOUN" else tok  # "a missile and drone attack"
+                if verb is not None and role.dep_ in {"dobj", "pobj"}:
                     participants += self._subjects(verb)
-                    root = tok
+                    root = role
             places = object_places + [p for p in self._places(root, set()) if p not in participants]
             if not places and tok.pos_ == "NOUN":
                 places = self._sentence_places(tok)

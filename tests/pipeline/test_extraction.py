@@ -259,3 +259,11 @@ def test_extraction_a_chief_of_a_branch_is_not_the_leader(extract):
     rels = _relations(extract("Kaja Kallas, the EU's foreign policy chief, said Europe must act."))
     assert any(s == "Kaja Kallas" and p == "positionHeld" for s, p, _ in rels), rels
     assert not any(p == "leader" for _, p, _ in rels), rels
+
+
+def test_extraction_conjoined_attack_nouns_keep_their_attacker(extract):
+    res = extract("Russian forces launched a massive missile and drone attack on Moldova's power grid overnight.")
+    name = {e.key: e.name for e in res.entities}
+    attacks = [ev for ev in res.extraction.events if ev.type == "Attack"]
+    assert attacks and "Russia" in {name[res.mention_entity[p]] for p in attacks[0].participants}
+    assert "Moldova" in {name[res.mention_entity[p]] for p in attacks[0].places}
