@@ -873,7 +873,8 @@ class FactReader:
             claimants = self._subjects(tok)
             if not claimants:
                 continue
-            content = [c for c in tok.children if c.dep_ in {"ccomp", "dobj"} and c.lower_ not in _PRONOUNS]
+            content = [c for c in tok.children if c.dep_ in {"ccomp", "dobj"} and c.lower_ not in _PRONOUNS
+                       and not (c.dep_ == "dobj" and c.lower_ in {"reporters", "journalists"})]
             if content:
                 lo = min(c.left_edge.i for c in content)
                 hi = max(c.right_edge.i for c in content) + 1
@@ -893,7 +894,6 @@ class FactReader:
                             channel = channel.split(" ", 1)[1]
                 if c.dep_ == "dobj" and c.lower_ in {"reporters", "journalists"} and tok.lemma_ == "tell":
                     channel = doc[tok.i : c.right_edge.i + 1].text
-                    lo, hi = tok.sent.start, tok.sent.end
             date, _ = self._date(tok)
             start, end = doc[lo].idx, doc[hi - 1].idx + len(doc[hi - 1])
             about = tuple(dict.fromkeys(self.tok2m[t] for t in range(lo, hi) if t in self.tok2m and self.tok2m[t] not in claimants))
