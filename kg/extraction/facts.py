@@ -546,8 +546,8 @@ class FactReader:
     def _regional_capitals(self) -> None:
         """ "Kherson city, the regional capital", "the regional capital Zaporizhzhia": in the region of its name."""
         doc = self.doc
-        regions = {self.mentions[i].name.split()[0].lower(): i for i in range(len(self.mentions))
-                   if self.mentions[i].type == "AdministrativeArea" and self.mentions[i].source != "demonym"}
+        regions = {self.mentions[i].name.split()[0].lower(): i for i in range(len(self.mentions))  # "the X region"
+                   if self.mentions[i].type == "AdministrativeArea" and len(self.mentions[i].name.split()) > 1}
         for idx, m in enumerate(self.mentions):
             if m.type != "Settlement" or m.name.split()[0].lower() not in regions:
                 continue
@@ -612,8 +612,6 @@ class FactReader:
                     idx = self.tok2m.get(k)
                     if idx is not None and self.mentions[idx].type in {"Country", "AdministrativeArea"}:
                         owner, after = idx, self._tokens(idx).stop
-            if owner is None:
-                continue
             members: list[int] = []
             if after == tok.i + 1 and after < len(doc) and doc[after].lower_ == "of":
                 members += self._place_list(after + 1)
@@ -637,18 +635,21 @@ class FactReader:
                         break
                 if verb is not None:
                     for child in verb.children:
-                        if child.dep_ == "nsubj":
-                            idx = self.tok2m.get(child.i)
-                            if idx is not None and (self.mentions[idx].type == "Settlement" or self.mentions[idx].source == "ner"):
-                                members.append(idx)
+                        if child.dep_ == "nsubj":  # "X, Y and Z are the four regions"
+                            for c in [child, *child.conjuncts]:
+                                idx = self.tok2m.get(c.i)
+                                if idx is not None and (self.mentions[idx].type in _LOC - {"Country"} or self.mentions[idx].source == "ner"):
+                                    members.append(idx)
             kind = "AdministrativeArea" if low in lx.AREA_NOUNS or tok.lemma_.lower() in lx.AREA_NOUNS else "Settlement"
             for idx in dict.fromkeys(members):
                 if idx == owner:
                     continue
                 m = self.mentions[idx]
-                if m.source == "ner" and m.type not in _LOC:  # the list says what the model could not
+                # the text says what each member is, which the model or the gazetteer could only guess
+                if m.type != kind and (m.source == "ner" or m.source == "context" and m.type in _LOC - {"Country"}):
                     self.mentions[idx] = replace(m, type=kind, source="context")
-                self._contain(idx, owner, 0.8 if self.mentions[owner].type == "Country" else 0.75, tok)
+                if owner is not None:
+                    self._contain(idx, owner, 0.8 if self.mentions[owner].type == "Country" else 0.75, tok)
 
     def nesting(self) -> None:
         """A name inside another's "of" complement: the outer is part of (or in) the inner."""

@@ -232,6 +232,7 @@ def resolve(extraction: Extraction, kb=None, min_confidence: float = 0.0) -> Res
     relations = tuple(
         r for r in extraction.relations
         if fits(r.property, types.get(mention_entity[r.subject]), types.get(mention_entity[r.object]))
+        and mention_entity[r.subject] != mention_entity[r.object]
     )
     if len(relations) != len(extraction.relations):
         extraction = replace(extraction, relations=relations)

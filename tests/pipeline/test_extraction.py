@@ -267,3 +267,10 @@ def test_extraction_conjoined_attack_nouns_keep_their_attacker(extract):
     attacks = [ev for ev in res.extraction.events if ev.type == "Attack"]
     assert attacks and "Russia" in {name[res.mention_entity[p]] for p in attacks[0].participants}
     assert "Moldova" in {name[res.mention_entity[p]] for p in attacks[0].places}
+
+
+def test_extraction_a_copula_class_noun_types_its_list(extract):
+    res = extract("Zorivka, Dubrava and Lisnivka are the three districts that the army holds.")
+    ents = _entities(res)
+    assert {ents[n].type for n in ("Zorivka", "Dubrava", "Lisnivka")} == {"AdministrativeArea"}
+    assert not [r for r in res.extraction.relations if res.mention_entity[r.subject] == res.mention_entity[r.object]]
