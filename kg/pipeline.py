@@ -25,10 +25,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import pyoxigraph as ox
-
 from .errors import KGError
-from .export.graph import graph_quads
+from .export.graph import graph_ntriples
 from .extraction import DEFAULT_MODEL, Extractor, extract_doc
 from .linking import KnowledgeBase
 from .linking.linker import DEFAULT_THRESHOLD, link
@@ -48,6 +46,8 @@ CHUNK_WORDS = 5000
 KB_CACHE = 1 << 16
 #: Triples written between two flushes of the store.
 FLUSH_EVERY = 50_000
+#: Chunks in flight per worker process at most (submitted and not yet taken).
+IN_FLIGHT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +139,7 @@ def _memoized(method: Callable) -> Callable:
         return (True, tuple(result)) if isinstance(result, list) else (False, result)
 
     def call(*args, **kwargs):
-        key = tuple((k, tuple(sorted(v)) if isinstance(v, (list, set, frozenset)) else v) for k, v in sorted(kwargs.items()))
+        key = tuple((k, tuple(sorted(v)) if isinstance(v, (list, set, frozenset)) else v) for k, v in sorted(kwargs.items())) if kwargs else ()
         is_list, result = cached(args, key)
         return list(result) if is_list else result  # a fresh list: callers may change it
 
@@ -168,18 +168,6 @@ def chunks(documents: Iterable[Document], size: int = CHUNK, words: int = CHUNK_
         total += n
     if chunk:
         yield chunk
-
-
-def to_ntriples(quads: Iterable[ox.Quad | ox.Triple]) -> bytes:
-    """The triples of quads as N-Triples, one per line, lines sorted: the same triples always give the same bytes.
-
-    >>> g = ox.NamedNode("http://example.org/g")
-    >>> to_ntriples([ox.Quad(ox.NamedNode("http://example.org/b"), ox.NamedNode("http://example.org/p"), ox.Literal("x"), g),
-    ...              ox.Quad(ox.NamedNode("http://example.org/a"), ox.NamedNode("http://example.org/p"), ox.Literal("y"), g)])
-    b'<http://example.org/a> <http://example.org/p> "y" .\\n<http://example.org/b> <http://example.org/p> "x" .\\n'
-    """
-    triples = [q.triple if isinstance(q, ox.Quad) else q for q in quads]
-    return b"".join(sorted(set(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).splitlines(keepends=True))))
 
 
 class Pipeline:
@@ -242,9 +230,9 @@ class Pipeline:
         report = report if report is not None else BuildReport()
         for res in self.resolutions(documents, report=report, chunk=chunk):
             t = time.perf_counter()
-            quads = graph_quads(res)
-            graph = DocumentGraph(res.extraction.document.id, to_ntriples(quads), len(res.extraction.document.text.split()),
-                                  len(res.entities), len(quads))
+            data = graph_ntriples(res)
+            graph = DocumentGraph(res.extraction.document.id, data, len(res.extraction.document.text.split()),
+                                  len(res.entities), data.count(b"\n"))
             report.tick("rdf", t)
             report.quads += graph.quads
             yield graph
@@ -337,7 +325,7 @@ def parallel_graphs(
 ) -> Iterator[DocumentGraph]:
     """Documents' graphs built by ``jobs`` worker processes, yielded in input order.
 
-    At most ``2 * jobs`` chunks are in flight, so memory stays flat however long the input. Where processes
+    At most :data:`IN_FLIGHT` chunks per worker are in flight, so memory stays flat however long the input. Where processes
     can be forked, workers share ``nlp`` (already loaded) instead of loading the model again.
     """
     global _INHERITED_NLP
@@ -351,7 +339,9 @@ def parallel_graphs(
             pending: deque = deque()
             for part in chunks(documents, chunk):
                 pending.append(pool.apply_async(build_chunk, (settings, part)))
-                if len(pending) >= 2 * jobs:
+                # results are taken in order as soon as they are ready, so a worker that is done with its
+                # chunks gets new ones while a slower chunk is still being built
+                while pending and (pending[0].ready() or len(pending) >= IN_FLIGHT * jobs):
                     yield from _done(pending.popleft().get(), report)
             while pending:
                 yield from _done(pending.popleft().get(), report)

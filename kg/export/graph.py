@@ -128,13 +128,31 @@ def graph_quads(resolution: Resolution) -> set[Quad]:
     >>> len(graph_quads(Resolution(Extraction(Document("d", "Hello."), (), ()), (), ())))
     5
     """
+    g = _n(iri.graph_iri(resolution.extraction.document.id))
+    return _statements(resolution, lambda s, p, o: Quad(s, p, o, g))
+
+
+def graph_ntriples(resolution: Resolution) -> bytes:
+    """The triples of one document's graph as N-Triples, one per line, lines sorted (and distinct).
+
+    The same bytes as serializing :func:`graph_quads`' triples and sorting the lines, without making a
+    quad object per triple (the terms' own N-Triples forms are joined): the fast path of a build.
+
+    >>> from kg.records import Document, Extraction, Resolution
+    >>> graph_ntriples(Resolution(Extraction(Document("d", "Hello."), (), ()), (), ())).count(b"\\n")
+    5
+    """
+    return b"".join(sorted(_statements(resolution, lambda s, p, o: f"{s} {p} {o} .\n".encode())))
+
+
+def _statements(resolution: Resolution, make) -> set:
+    """``make(subject, predicate, object)`` of every triple of one document's graph, as a set."""
     ex = resolution.extraction
     doc = ex.document
-    g = _n(iri.graph_iri(doc.id))
-    out: set[Quad] = set()
+    out: set = set()
 
     def add(s, p, o) -> None:
-        out.add(Quad(s, p, o, g))
+        out.add(make(s, p, o))
 
     text = _clean(doc.text)
     context = _n(iri.span_iri(doc.id, 0, len(doc.text)))

@@ -22,6 +22,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
 from kg.errors import LinkingError
 from kg.linking.sources import KB_TYPES, SOURCE_FILES, KBEntry, merge, normalize, read_all, translit_key
 from kg.paths import DEFAULT_KB, KB_SOURCES_DIR
@@ -73,6 +76,10 @@ _WEIGHTS = {
     ("translit", "alias"): 0.7,
 }
 _FUZZY_WEIGHT = 0.6
+#: Fuzzy searches remembered per knowledge-base handle (the same name is often looked up with other types).
+_FUZZY_KEPT = 4096
+#: Items read per query when scoring candidates.
+_BATCH_QIDS = 500
 #: Most names :meth:`KnowledgeBase.gazetteer` gives the EntityRuler.
 GAZETTEER_LIMIT = 100_000
 #: Ontology superclasses a ``types`` filter expands to.
@@ -114,21 +121,6 @@ def _score(weight: float, prior: float) -> float:
     return round(weight * (0.6 + 0.4 * prior), 4)
 
 
-def _levenshtein(a: str, b: str, bound: int) -> int:
-    """Edit distance, or ``bound + 1`` as soon as it must exceed ``bound``."""
-    if abs(len(a) - len(b)) > bound:
-        return bound + 1
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        if min(current) > bound:
-            return bound + 1
-        previous = current
-    return previous[-1]
-
-
 def _demonym_forms(entry: KBEntry) -> tuple[str, ...]:
     """Demonyms of a country from its source data plus simple derivations: "Russia" → "Russian", plurals."""
     forms = list(entry.demonyms)
@@ -164,6 +156,8 @@ class KnowledgeBase:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
         self.path = path
+        self._demonyms: dict[str, Candidate] | None = None  # read whole on first use: a few hundred names
+        self._fuzzy_found: dict[str, dict[str, float]] = {}  # the last fuzzy searches, by normalized name
 
     # ------------------------------------------------------------------ building
 
@@ -317,6 +311,14 @@ class KnowledgeBase:
         return candidates[:limit]
 
     def _fuzzy(self, norm: str) -> dict[str, float]:
+        found = self._fuzzy_found.get(norm)
+        if found is None:
+            if len(self._fuzzy_found) >= _FUZZY_KEPT:
+                self._fuzzy_found.clear()
+            found = self._fuzzy_found[norm] = self._fuzzy_search(norm)
+        return dict(found)
+
+    def _fuzzy_search(self, norm: str) -> dict[str, float]:
         bound = 1 if len(norm) < 9 else 2
         # a key within ``bound`` edits of ``norm`` contains one of ``bound + 1`` disjoint pieces of it unchanged
         size = len(norm) // (bound + 1)
@@ -325,7 +327,8 @@ class KnowledgeBase:
         found = self._db.execute(
             "SELECT norm FROM grams WHERE grams MATCH ? AND length(norm) BETWEEN ? AND ?", (query, len(norm) - bound, len(norm) + bound)
         )
-        close = {n: d for (n,) in found if (d := _levenshtein(norm, n, bound)) <= bound}
+        keys = [n for (n,) in found]
+        close = {keys[i]: d for _, d, i in process.extract(norm, keys, scorer=Levenshtein.distance, score_cutoff=bound, limit=None)}
         best: dict[str, float] = {}
         for key, distance in close.items():
             for (qid,) in self._db.execute("SELECT qid FROM names WHERE norm = ? AND kind != 'demonym'", (key,)):
@@ -335,10 +338,15 @@ class KnowledgeBase:
     def _candidates(self, weights: dict[str, float], types: Collection[str] | None) -> list[Candidate]:
         allowed = None if types is None else {s for t in types for s in (t, *_SUBTYPES.get(t, ()))}
         out = []
-        for qid, weight in weights.items():
-            row = self._db.execute("SELECT label, type, description, prior FROM entities WHERE qid = ?", (qid,)).fetchone()
-            if row and (allowed is None or row[1] in allowed):
-                out.append(Candidate(qid, row[0], row[1], _score(weight, row[3]), row[2]))
+        qids = list(weights)
+        for i in range(0, len(qids), _BATCH_QIDS):
+            part = qids[i : i + _BATCH_QIDS]
+            rows = self._db.execute(
+                f"SELECT qid, label, type, description, prior FROM entities WHERE qid IN ({','.join('?' * len(part))})", part
+            )
+            for qid, label, kind, description, prior in rows:
+                if allowed is None or kind in allowed:
+                    out.append(Candidate(qid, label, kind, _score(weights[qid], prior), description))
         return sorted(out, key=lambda c: (-c.score, c.qid))
 
     def demonym(self, word: str) -> Candidate | None:
@@ -348,14 +356,18 @@ class KnowledgeBase:
         (``-ia`` → ``-ian``, plurals); a word shared by several countries goes to the one
         that lists it first, then to the higher prior.
         """
-        rows = self._db.execute(
-            "SELECT n.qid, n.rank = (SELECT min(rank) FROM names m WHERE m.qid = n.qid AND m.kind = 'demonym'), "
-            "e.label, e.type, e.description, e.prior FROM names n JOIN entities e USING (qid) "
-            "WHERE n.kind = 'demonym' AND n.norm = ?",
-            (normalize(word),),
-        )
-        scored = [Candidate(qid, label, kind, _score(1.0 if first else 0.9, prior), desc) for qid, first, label, kind, desc, prior in rows]
-        return min(scored, key=lambda c: (-c.score, c.qid), default=None)
+        if self._demonyms is None:
+            rows = self._db.execute(
+                "SELECT n.norm, n.qid, n.rank = (SELECT min(rank) FROM names m WHERE m.qid = n.qid AND m.kind = 'demonym'), "
+                "e.label, e.type, e.description, e.prior FROM names n JOIN entities e USING (qid) WHERE n.kind = 'demonym'"
+            )
+            best: dict[str, Candidate] = {}
+            for norm, qid, first, label, kind, desc, prior in rows:
+                c = Candidate(qid, label, kind, _score(1.0 if first else 0.9, prior), desc)
+                if norm not in best or (-c.score, c.qid) < (-best[norm].score, best[norm].qid):
+                    best[norm] = c
+            self._demonyms = best
+        return self._demonyms.get(normalize(word))
 
     def get(self, qid: str) -> KBRecord | None:
         """Everything known about one item, or None if it is not in the knowledge base."""

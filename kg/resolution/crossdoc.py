@@ -6,6 +6,11 @@ type and transliteration key (:func:`kg.iri.entity_iri`); what is left is a
 surname in one article whose full name is in another. This pass runs over
 the store after a build, so its result depends only on what the store holds,
 not on the order or the process in which documents were built.
+
+It reads the store's name index (:mod:`kg.store.names`) for the surname keys
+the build touched only: the store was settled after the previous build, so no
+other key can give a merge, and adding a document costs the same however large
+the store is.
 """
 
 from __future__ import annotations
@@ -13,22 +18,13 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
-from ..iri import ID
-from ..vocab import PREFIXES
+import pyoxigraph as ox
+
 from ..linking.sources import translit_key
+from ..vocab import PREFIXES
 
 log = logging.getLogger(__name__)
 _PREFIXES = {k: PREFIXES[k] for k in ("rdfs", "skos", "kg", "itsrdf")}
-
-_PERSONS = f"""
-SELECT DISTINCT ?e ?label WHERE {{
-  {{ SELECT DISTINCT ?e WHERE {{
-      VALUES ?class {{ <https://w3id.org/kg/ontology#Person> <https://w3id.org/kg/ontology#Organization> }}
-      ?e a ?class .
-      FILTER(STRSTARTS(STR(?e), "{ID}person/") || STRSTARTS(STR(?e), "{ID}organization/")) }} }}
-  ?e <http://www.w3.org/2000/01/rdf-schema#label> ?label .
-  FILTER(STRSTARTS(STR(?e), "{ID}person/") || STRSTARTS(STR(?e), "{ID}organization/") && !CONTAINS(?label, " "))
-}}"""  # entities first, made distinct: the union of graphs repeats a type and a label once per document
 
 _RENAME = """
 DELETE {{ GRAPH ?g {{ <{old}> rdfs:label ?l }} }}
@@ -76,15 +72,28 @@ def surname_merges(persons: list[tuple[str, str]]) -> dict[str, tuple[str, str]]
 
 
 def merge_surnames(store) -> int:
-    """Rewrite one-word person nodes of a :class:`~kg.store.Store` into their full-name nodes; returns how many."""
-    import pyoxigraph as ox
+    """Rewrite one-word person nodes of a :class:`~kg.store.Store` into their full-name nodes; returns how many.
 
-    db = store.pyoxigraph
-    persons = sorted({(r["e"].value, r["label"].value) for r in db.query(_PERSONS, use_default_graph_as_union=True)})
-    merges = surname_merges(persons)
+    Only the keys the store's writes touched since the last pass are looked at (every key when the name
+    index had to be rebuilt).
+    """
+    from ..errors import StoreError
+    from ..store.names import graphs_of
+
+    db, index = store.pyoxigraph, store.names
+    if index is None:
+        raise StoreError(f"store {store.path} was opened read-only; open it without read_only to write")
+    if index.stale:
+        index.rebuild(db)
+    keys = index.touched
+    merges = surname_merges(index.persons(keys)) if keys is None or keys else {}
+    if merges:
+        index.begin()
     for old, (new, label) in merges.items():
-        update = _RENAME.format(old=old, new=new, label=ox.Literal(label))
-        db.update(update, prefixes=_PREFIXES)
+        graphs = list(graphs_of(db, ox.NamedNode(old)))
+        db.update(_RENAME.format(old=old, new=new, label=ox.Literal(label)), prefixes=_PREFIXES)
+        index.refresh(db, graphs)
     if merges:
         log.info("joined %d surname-only person nodes to full names seen in other documents", len(merges))
+    index.settle()
     return len(merges)

@@ -22,7 +22,7 @@ from ..records import Document
 
 log = logging.getLogger(__name__)
 
-#: Chunks in flight per worker thread.
+#: Chunks in flight per worker thread at most (taken in order, as soon as each is done).
 IN_FLIGHT = 2
 
 
@@ -88,7 +88,7 @@ def dask_graphs(documents: Iterable[Document], settings: Settings, client, *, re
     try:
         for part in chunks(documents, chunk):
             pending.append(client.submit(build_chunk, settings, part, pure=False))
-            if len(pending) >= IN_FLIGHT * threads:
+            while pending and (pending[0].done() or len(pending) >= IN_FLIGHT * threads):
                 yield from _take(pending.popleft(), report)
         while pending:
             yield from _take(pending.popleft(), report)

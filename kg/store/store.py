@@ -10,6 +10,9 @@ pyoxigraph 0.5 has no secondary (follow-the-writer) mode, and opening a store
 read-only while another process writes it is undefined behaviour, so readers
 wait for a writer to finish (and a writer for the readers) up to
 ``lock_timeout`` seconds. The lock is released when the process dies.
+
+A writable store keeps its name index (``DIR.names``, :mod:`kg.store.names`)
+in step with every document it writes, for the cross-document surname pass.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -29,6 +33,7 @@ import pyoxigraph as ox
 from kg.errors import StoreError
 from kg.export.serialize import write_quads
 from kg.iri import META_GRAPH, graph_iri
+from kg.store.names import NameIndex, invalidate
 
 if TYPE_CHECKING:
     from kg.query.run import QueryResult
@@ -70,6 +75,17 @@ class Store:
         except OSError as exc:
             _unlock(self._lock_fd, exclusive=not read_only)
             raise StoreError(f"cannot open store {self.path}: {str(exc).splitlines()[0]}") from None
+        #: The name index kept beside a writable store (:mod:`kg.store.names`); None when read-only.
+        self.names: NameIndex | None = None
+        if not read_only:
+            db = self._db
+            empty = next(db.quads_for_pattern(None, None, None, None), None) is None and next(db.named_graphs(), None) is None
+            try:
+                self.names = NameIndex(self.path, empty=empty)
+            except (OSError, sqlite3.Error) as exc:
+                self._db = None
+                _unlock(self._lock_fd, exclusive=True)
+                raise StoreError(f"cannot open the name index of store {self.path}: {exc}") from None
         log.debug("opened store %s%s", self.path, " read-only" if read_only else "")
 
     @classmethod
@@ -107,6 +123,11 @@ class Store:
             except OSError as exc:  # a full disk: what was committed is in the write-ahead log
                 failure = f"cannot flush store {self.path}: {str(exc).splitlines()[0]}"
         self._db = None  # drops the last reference: RocksDB closes before the lock is released
+        if self.names is not None:
+            try:
+                self.names.close(flushed=failure is None)
+            except sqlite3.Error as exc:
+                failure = failure or f"cannot write name index {self.names.path}: {exc}"
         _unlock(self._lock_fd, exclusive=not self.read_only)
         log.debug("closed store %s", self.path)
         if failure is not None:
@@ -153,10 +174,14 @@ class Store:
         blocks = [f"GRAPH {g} {{\n{chr(10).join(lines)}\n}}" for g, lines in ((graph, body), (_META, meta)) if lines]
         if blocks:
             update.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
+        db = self._writable()
+        self._begin()
         try:
-            self._writable().update(" ;\n".join(update))
+            db.update(" ;\n".join(update))
         except (OSError, RuntimeError, SyntaxError) as exc:
             raise StoreError(f"cannot write document {doc_id!r} to {self.path}: {str(exc).splitlines()[0]}") from None
+        finally:
+            self._refresh([graph])
         log.debug("replaced document %r: %d triples", doc_id, len(body))
         return len(body)
 
@@ -216,19 +241,41 @@ class Store:
         (1, 1)
         """
         db = self._writable()
+        self._begin()
+        written: list[ox.NamedNode] = []  # loaded straight in: their index rows are read after the loop
         n = 0
-        for doc_id, data in documents:
-            graph = ox.NamedNode(str(graph_iri(doc_id)))
-            stored = db.contains_named_graph(graph) or next(db.quads_for_pattern(graph, None, None, _META), None) is not None
-            try:
-                if stored or b"_:" in data:
-                    self.replace_document(doc_id, ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
-                else:
-                    db.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
-            except (OSError, SyntaxError, ValueError) as exc:
-                raise StoreError(f"cannot write document {doc_id!r} to {self.path}: {str(exc).splitlines()[0]}") from None
-            n += 1
+        try:
+            for doc_id, data in documents:
+                graph = ox.NamedNode(str(graph_iri(doc_id)))
+                stored = db.contains_named_graph(graph) or next(db.quads_for_pattern(graph, None, None, _META), None) is not None
+                try:
+                    if stored or b"_:" in data:
+                        self.replace_document(doc_id, ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+                    else:
+                        db.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+                        written.append(graph)
+                except (OSError, SyntaxError, ValueError) as exc:
+                    raise StoreError(f"cannot write document {doc_id!r} to {self.path}: {str(exc).splitlines()[0]}") from None
+                n += 1
+        finally:
+            self._refresh(written)
         return n
+
+    def _begin(self) -> None:
+        """Before a write: mark the name index dirty, so a kill before it is settled makes the next pass rebuild it."""
+        if self.names is not None:
+            try:
+                self.names.begin()
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot write name index {self.names.path}: {exc}; check the folder's permissions") from None
+
+    def _refresh(self, graphs: list[ox.NamedNode]) -> None:
+        """After a write: bring the name index up to date with ``graphs``."""
+        if self.names is not None and graphs:
+            try:
+                self.names.refresh(self.pyoxigraph, graphs)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot write name index {self.names.path}: {exc}; check the folder's permissions") from None
 
     def documents(self) -> list[str]:
         """The ids of the documents in the store, sorted."""
@@ -317,6 +364,8 @@ def locked(path: str | os.PathLike[str], *, exclusive: bool, timeout: float = 10
     kg.errors.StoreError: store .../store is in use by another kg process (pid ...); wait or use another --store
     """
     fd = _lock(Path(path), exclusive=exclusive, timeout=timeout)
+    if exclusive:
+        invalidate(path)  # the holder may write the store behind the name index's back
     try:
         yield fd
     finally:

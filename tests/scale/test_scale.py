@@ -6,6 +6,8 @@ import json
 
 import pyoxigraph as ox
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kg.scale import ClusterError, connect
 from kg.store import Store
@@ -93,3 +95,22 @@ def test_scale_store_put_documents_fast_path_replace_and_bad_input(tmp_path):
         with pytest.raises(StoreError, match="cannot write document 'c'"):
             st.put_documents([("c", b"<http://example.org/s> <http://example.org/p> .\n")])
         assert st.documents() == ["a", "b"] and len(st) == 2  # nothing of the bad document was written
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(st.characters(blacklist_categories=("Cs",)), max_size=30), lang=st.sampled_from([None, "en"]))
+def test_scale_term_lines_are_the_ntriples_serialization(text, lang):
+    """A build joins the terms' own N-Triples forms into lines: the bytes pyoxigraph's serializer writes."""
+    literal = ox.Literal(text, language=lang) if lang else ox.Literal(text)
+    s, p = ox.NamedNode("https://w3id.org/kg/id/person/a"), ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    assert f"{s} {p} {literal} .\n".encode() == ox.serialize([ox.Triple(s, p, literal)], format=ox.RdfFormat.N_TRIPLES)
+
+
+def test_scale_graph_ntriples_equals_serialized_graph_quads(pipeline):
+    from kg.export.graph import graph_ntriples, graph_quads
+    from kg.records import Document
+
+    for i, text in enumerate(NEWS):
+        res = next(pipeline.resolutions([Document(f"n{i}", text, date="2024-03-01")]))
+        lines = ox.serialize([q.triple for q in graph_quads(res)], format=ox.RdfFormat.N_TRIPLES).splitlines(keepends=True)
+        assert graph_ntriples(res) == b"".join(sorted(lines))
