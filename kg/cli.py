@@ -55,6 +55,7 @@ def build(
     dask: Optional[str] = typer.Option(None, "--dask", help="Build on a Dask cluster: a scheduler address (tcp://HOST:8786) or 'local'."),
     date: Optional[str] = typer.Option(None, "--date", help="Publication date (YYYY-MM-DD) for documents without one."),
     threshold: float = typer.Option(0.5, "--threshold", min=0.0, max=1.0, help="Minimum Wikidata link confidence."),
+    min_confidence: float = typer.Option(0.0, "--min-confidence", min=0.0, max=1.0, help="Leave out relations, events and claims read with less confidence."),
     replace: bool = typer.Option(False, "--replace", help="Empty the store first."),
     strict: bool = typer.Option(False, "--strict", help="Refuse invalid UTF-8 instead of replacing it."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip malformed JSONL lines, empty and over-long documents (counted)."),
@@ -99,7 +100,7 @@ def build(
 
             linker = stack.enter_context(OnlineLinker(online_cache, api=online_api, endpoint=online_endpoint))
         st = stack.enter_context(Store.open(store))
-        pipe = stack.enter_context(Pipeline(model, kb, threshold=threshold, online=linker))
+        pipe = stack.enter_context(Pipeline(model, kb, threshold=threshold, min_confidence=min_confidence, online=linker))
         if replace:
             for doc_id in st.documents():
                 st.replace_document(doc_id, [])

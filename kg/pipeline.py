@@ -61,6 +61,7 @@ class Settings:
     model: str = DEFAULT_MODEL
     kb_path: str = str(DEFAULT_KB)
     threshold: float = DEFAULT_THRESHOLD
+    min_confidence: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,14 +178,16 @@ class Pipeline:
         model: an installed spaCy pipeline.
         kb_path: the compiled knowledge base (``kg kb build``).
         threshold: minimum link confidence.
+        min_confidence: relations, events and claims read with less confidence are left out.
         nlp: an already loaded spaCy pipeline from :func:`kg.extraction.load_pipeline` (default: load ``model``).
         online: a :class:`kg.linking.online.OnlineLinker` for the entities the knowledge base leaves NIL
             (default: offline only; the caller closes it).
     """
 
     def __init__(self, model: str = DEFAULT_MODEL, kb_path: str | Path = DEFAULT_KB, *, threshold: float = DEFAULT_THRESHOLD,
-                 nlp=None, online=None):
-        self.settings = Settings(model, str(Path(kb_path).resolve()), threshold)  # workers may run elsewhere
+                 min_confidence: float = 0.0, nlp=None, online=None):
+        self.settings = Settings(model, str(Path(kb_path).resolve()), threshold, min_confidence)  # workers may run elsewhere
+        self.min_confidence = min_confidence
         self._kb = KnowledgeBase.open(kb_path)
         self.kb = MemoKB(self._kb)
         self.extractor = Extractor(model, self.kb, nlp=nlp)
@@ -211,7 +214,7 @@ class Pipeline:
             for doc, document in zip(docs, part):
                 extraction = extract_doc(doc, document, self.kb)
                 t = report.tick("extract", t)
-                res = resolve(extraction, self.kb)
+                res = resolve(extraction, self.kb, min_confidence=self.min_confidence)
                 t = report.tick("resolve", t)
                 res = link(res, self.kb, threshold=self.threshold)
                 t = report.tick("link", t)
@@ -295,7 +298,8 @@ _worker_lock = threading.Lock()
 
 @lru_cache(maxsize=2)
 def _worker_pipeline(settings: Settings) -> tuple[Pipeline, threading.Lock]:
-    return Pipeline(settings.model, settings.kb_path, threshold=settings.threshold, nlp=_INHERITED_NLP), threading.Lock()
+    return Pipeline(settings.model, settings.kb_path, threshold=settings.threshold, min_confidence=settings.min_confidence,
+                    nlp=_INHERITED_NLP), threading.Lock()
 
 
 def build_chunk(settings: Settings, documents: list[Document]) -> tuple[list[DocumentGraph], BuildReport]:

@@ -132,6 +132,19 @@ def test_cli_build_query_export(tmp_path):
     assert "Zelensk" in r.stdout
     r = _kg("export", "-o", tmp_path / "all.nt", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
+    # --min-confidence leaves out the relations (and events, claims) read with less confidence
+    r = _kg("build", SEEDS_DIR, "--store", tmp_path / "strict", "-o", tmp_path / "strict.nq", "--min-confidence", "0.85",
+            "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    ask = """PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> PREFIX kg: <https://w3id.org/kg/ontology#>
+             SELECT ?c WHERE { GRAPH ?g { ?s a rdf:Statement ; kg:confidence ?c } }"""
+    def confidences(path):
+        st = ox.Store()
+        st.load(path=str(path), format=ox.RdfFormat.from_extension(path.suffix[1:]))
+        return [float(row["c"].value) for row in st.query(ask)]
+    everything = confidences(tmp_path / "seed.trig")
+    kept = confidences(tmp_path / "strict.nq")
+    assert kept and min(kept) >= 0.85 and len(kept) < len(everything)
 
 
 @pytest.mark.parametrize(
