@@ -72,6 +72,7 @@ class FactReader:
         self.events: list[Event] = []
         self.claims: list[Claim] = []
         self.tok2m: dict[int, int] = {}
+        self._spans: dict[tuple[int, int], range] = {}  # a mention's characters -> its tokens
         self._reindex()
         self.title_of: dict[int, int] = {}  # title head token -> person mention
         self.title_tokens: set[int] = set()
@@ -91,8 +92,11 @@ class FactReader:
 
     def _tokens(self, idx: int) -> range:
         m = self.mentions[idx]
-        span = self.doc.char_span(m.start, m.end, alignment_mode="expand")
-        return range(span.start, span.end)
+        found = self._spans.get((m.start, m.end))
+        if found is None:
+            span = self.doc.char_span(m.start, m.end, alignment_mode="expand")
+            found = self._spans[(m.start, m.end)] = range(span.start, span.end)
+        return found
 
     def _sent(self, tok: Token) -> int:
         return self.sent_index[tok.sent.start]

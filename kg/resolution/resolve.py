@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import replace
+from functools import lru_cache
 
 from ..extraction import lexicon as lx
 from ..records import Entity, Extraction, Resolution
@@ -26,6 +27,7 @@ _FAMILY = {"Person": "Person", "Organization": "Org", "MilitaryUnit": "Org", "Lo
 _UNIT_GENERIC = {"corps", "force", "forces", "troops", "unit", "units", "of", "the", "and"}
 
 
+@lru_cache(maxsize=1 << 16)
 def name_key(name: str, translit=None) -> str:
     """A key under which spellings of one name meet.
 
