@@ -262,12 +262,7 @@ class FactReader:
                 continue
             title = head.lemma_.lower().capitalize()
             for person, juris in ((a, x), (b, y)):
-                jm = self.mentions[juris]
-                pos = self._add_mention(head.i, head.i + 1, "Position", f"{title} of {self._canonical(juris)}", "title", 0.85)
-                self._rel(person, "positionHeld", pos, 0.85, head)
-                self._rel(pos, "jurisdiction", juris, 0.8, head)
-                if jm.type == "Country":
-                    self._rel(person, "citizenship", juris, 0.75, head)
+                self._hold(person, head.i, head.i + 1, f"{title} of {self._canonical(juris)}", juris, 0.85, head)
             self.title_tokens.update(range(head.i, ta.start))
             done |= {a, b}
         return done
@@ -336,15 +331,9 @@ class FactReader:
         title = " ".join(words)
         title = title[0].upper() + title[1:]
         head = next(t for t in reversed(doc[lo:hi]) if self._is_head(t.i, t.text))
-        pos = self._add_mention(lo, hi, "Position", f"{title} of {self._canonical(juris)}", "title", conf)
         self.title_of[head.i] = person
         self.title_tokens.update(range(lo, hi))
-        self._rel(person, "positionHeld", pos, conf, head)
-        self._rel(pos, "jurisdiction", juris, conf - 0.05, head)
-        if self.mentions[juris].type in _ORGS:
-            self._rel(person, "employer" if self.mentions[juris].type == "Organization" else "militaryBranch", juris, conf - 0.1, head)
-        elif self.mentions[juris].type == "Country":
-            self._rel(person, "citizenship", juris, conf - 0.1, head)
+        self._hold(person, lo, hi, f"{title} of {self._canonical(juris)}", juris, conf, head)
 
     @staticmethod
     def _separator(tok: Token) -> bool:
@@ -456,6 +445,20 @@ class FactReader:
             return  # a bare "commander": no office to name
         else:
             label = title
+        nationals = [i for i in pre if self.mentions[i].type == "Country"]
+        self._hold(person, lo, hi, label, juris, conf, tok, nationals)
+        if juris is not None and self.mentions[juris].type in _ORGS and tok.lower_ in lx.LEADER_HEADS \
+                and not any(w.lower() in {"deputy", "vice", "assistant"} for w in words) \
+                and all(w.lower() in lx.TITLE_MODIFIERS or self._is_head(-1, w) for w in words):  # not "foreign policy chief"
+            self._rel(juris, "leader", person, conf - 0.1, tok)
+
+    def _hold(self, person: int, lo: int, hi: int, label: str, juris: int | None, conf: float, tok: Token,
+              nationals: list[int] = ()) -> None:
+        """The office named ``label`` (tokens lo:hi) held by ``person``, its jurisdiction, and what they imply.
+
+        The jurisdiction makes the holder an employee of an organization or a member of a military branch; a
+        country the title names ("Ukrainian President", else "President of Ukraine") is the holder's citizenship.
+        """
         pos = self._add_mention(lo, hi, "Position", label, "title", conf)
         self._rel(person, "positionHeld", pos, conf, tok)
         if juris is not None:
@@ -465,10 +468,6 @@ class FactReader:
                 self._rel(person, "employer", juris, conf - 0.1, tok)
             elif jt == "MilitaryUnit":
                 self._rel(person, "militaryBranch", juris, conf - 0.1, tok)
-            if jt in _ORGS and tok.lower_ in lx.LEADER_HEADS and not any(w.lower() in {"deputy", "vice", "assistant"} for w in words) \
-                    and all(w.lower() in lx.TITLE_MODIFIERS or self._is_head(-1, w) for w in words):  # not "foreign policy chief"
-                self._rel(juris, "leader", person, conf - 0.1, tok)
-        nationals = [i for i in pre if self.mentions[i].type == "Country"]
         if not nationals and juris is not None and self.mentions[juris].type == "Country":
             nationals = [juris]
         if tok.lower_ not in {"ambassador", "envoy"}:
@@ -621,7 +620,7 @@ class FactReader:
                 members += self._place_list(after + 1)
             # a list the noun introduces: ", including X", " - X and Y", ": X"
             k = after
-            while k < len(doc) and k - after < 4 and doc[k].text in {",", "the", "such", "as"} - {"as"}:
+            while k < len(doc) and k - after < 4 and doc[k].text in {",", "the"}:
                 k += 1
             cued = False
             while k < len(doc) and k - after < 4 and (doc[k].lower_ in self._LIST_CUES or doc[k].lower_ == "such" and k + 1 < len(doc) and doc[k + 1].lower_ == "as"):

@@ -511,17 +511,18 @@ class MentionFinder:
         """
         doc = self.doc
         out = []
+        heads = lx.MILITARY_HEADS | lx.ORG_HEADS
         for d in kept:
             if d.type not in {"Organization", "MilitaryUnit"} or d.end - d.start < 3:
                 continue
-            heads = lx.MILITARY_HEADS | lx.ORG_HEADS
             skipped = False
             for k in range(d.start + 1, d.end - 1):
                 if doc[k].lower_ != "of":
                     continue
+                # "Freedom of Russia Legion": the head comes after, the complement is not a name
+                # (but "Army Aviation of the Land Forces" names the forces)
                 if doc[k - 1].lower_ not in heads and not skipped and doc[k + 1].lower_ != "the":
-                    break  # "Freedom of Russia Legion": the head comes after, the complement is not a name
-                    # (but "Army Aviation of the Land Forces" names the forces)
+                    break
                 start = k + 2 if doc[k + 1].lower_ == "the" else k + 1
                 if start >= d.end:
                     break
@@ -567,10 +568,8 @@ class MentionFinder:
         prev = doc[d.start - 1] if d.start > 0 else None
         nxt = doc[d.end] if d.end < len(doc) else None
         last = doc[d.end - 1]
-        before_last = doc[d.end - 2] if d.end - d.start >= 2 else None
-        if before_last is not None and last.text[:1].isupper() and last.lower_ in lx.AREA_NOUNS and d.type != "Country" and not (
-            before_last.lower_ in lx.NOT_AREA_MODIFIERS
-        ):
+        if d.end - d.start >= 2 and last.text[:1].isupper() and last.lower_ in lx.AREA_NOUNS and d.type != "Country" \
+                and doc[d.end - 2].lower_ not in lx.NOT_AREA_MODIFIERS:
             return "AdministrativeArea", 3.0  # "Gezira State", "North Waziristan District" (not "Islamic State")
         cls = self._class_noun_before(d.start, allow_list=d.type != "Person")
         if cls is not None:
@@ -660,7 +659,8 @@ class MentionFinder:
                 d.type, d.weight = ctx[0], max(d.weight, ctx[1])
                 if d.source == "ner" or d.source == "kb" and ctx[1] >= 4.0:  # the text names the class: "Kherson city"
                     d.source = "context"
-                    d.qid = None if changed else d.qid
+                    if changed:
+                        d.qid = None
             elif d.source in {"ner"} and d.type in {"Organization", "Person"}:
                 head = self.doc[d.end - 1].lower_
                 if head in lx.MILITARY_HEADS and d.type == "Organization":

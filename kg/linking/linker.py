@@ -265,12 +265,15 @@ class _Document:
         }  # fmt: skip
         text = ex.document.text
         self.context: dict[str, set[str]] = {}
+        said: dict[int, set[str]] = {}  # each sentence's words, read once
         for e in self.entities:
             sentences = {ex.mentions[i].sentence for i in e.mentions}
             words: set[str] = set()
             for s in sentences:
                 if 0 <= s < len(ex.sentences):
-                    words |= _words(text[ex.sentences[s].start : ex.sentences[s].end])
+                    if s not in said:
+                        said[s] = _words(text[ex.sentences[s].start : ex.sentences[s].end])
+                    words |= said[s]
             self.context[e.key] = words - {w for n in (e.name, *e.aliases) for w in _words(n)}
 
     def _type(self, qid: str) -> str | None:
