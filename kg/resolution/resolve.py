@@ -122,6 +122,9 @@ def resolve(extraction: Extraction, kb=None, min_confidence: float = 0.0) -> Res
             if translit is not None:
                 full_names[translit(words[-1])].add(find(i))
     retype: dict[int, str] = {}
+    for r in extraction.relations:  # whoever holds an office the text names is a person, whatever the model said
+        if r.property == "positionHeld" and mentions[r.subject].source == "ner":
+            retype[r.subject] = "Person"
     for i, m in enumerate(mentions):
         words = name_key(m.name).split()
         if len(words) == 1 and m.type != "Position" and m.source != "demonym":

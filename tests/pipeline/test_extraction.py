@@ -274,3 +274,15 @@ def test_extraction_a_copula_class_noun_types_its_list(extract):
     ents = _entities(res)
     assert {ents[n].type for n in ("Zorivka", "Dubrava", "Lisnivka")} == {"AdministrativeArea"}
     assert not [r for r in res.extraction.relations if res.mention_entity[r.subject] == res.mention_entity[r.object]]
+
+
+def test_extraction_such_as_lists_are_contained(extract):
+    rels = _relations(extract("Shelling hit several Ukrainian villages, such as Zorivka and Lisnivka, on Monday."))
+    assert {("Zorivka", "country", "Ukraine"), ("Lisnivka", "country", "Ukraine")} <= rels, rels
+
+
+def test_resolution_an_office_holder_is_a_person(extract):
+    res = extract("Maia Sandu met farmers on Monday. The plan was put forward by the presidents of Moldova and Georgia, "
+                  "Maia Sandu and Salome Zourabichvili.")
+    assert _entities(res)["Maia Sandu"].type == "Person"
+    assert ("Maia Sandu", "positionHeld", "President of Moldova") in _relations(res)
