@@ -5,7 +5,6 @@ No QID is written here: expected identifiers are read from the source files.
 
 from __future__ import annotations
 
-import csv
 import re
 import time
 from pathlib import Path
@@ -17,23 +16,7 @@ from kg.linking import KBEntry, KnowledgeBase, build_default, normalize, transli
 from kg.linking.sources import SOURCE_FILES, read_all
 from kg.paths import KB_SOURCES_DIR
 
-
-def rows(relpath: str, delimiter: str = ",") -> list[dict[str, str]]:
-    with (KB_SOURCES_DIR / relpath).open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle, delimiter=delimiter))
-
-
-def country_qid(iso2: str) -> str:
-    return next(r["wikiDataId"] for r in rows(SOURCE_FILES["dr5hn_countries"]) if r["iso2"] == iso2)
-
-
-def state_qid(name: str, iso2: str) -> str:
-    return next(r["wikiDataId"] for r in rows(SOURCE_FILES["dr5hn_states"]) if r["name"] == name and r["country_code"] == iso2)
-
-
-def place_qid(name: str, iso2: str) -> str:
-    places = rows(SOURCE_FILES["natural_earth"], "\t")
-    return next(r["wikidataid"] for r in places if r["name"] == name and r["iso_a2"] == iso2)
+from .conftest import country_qid, place_qid, source_rows, state_qid
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +164,7 @@ def test_kb_lookup_transliteration_variants_agree(kb: KnowledgeBase, variant: st
 
 
 def test_kb_lookup_verified_entities(kb: KnowledgeBase) -> None:
-    verified = {r["label"]: r for r in rows(SOURCE_FILES["verified"], "\t")}
+    verified = {r["label"]: r for r in source_rows(SOURCE_FILES["verified"], "\t")}
     for label, row in verified.items():
         best = top(kb, label)
         assert (best.qid, best.type) == (row["qid"], row["type"])
