@@ -4,7 +4,8 @@ Rules are general patterns over tokens and the dependency parse:
 
 * titles and offices: "Ukrainian President X", "NATO Secretary-General X",
   "X, commander of Y", "the governor of Y, X" give positionHeld, the office's
-  jurisdiction, the holder's citizenship and employer or military branch;
+  jurisdiction, and the holder's employer or military branch;
+* citizenship where it is stated: "X, a Russian citizen", "Russian national X";
 * containment: "Russia's Belgorod region", "the Ukrainian city of X",
   "X in the Y region", "X, Y";
 * events: a trigger word (incursion, visit, conversation, ...) with the
@@ -445,19 +446,18 @@ class FactReader:
             return  # a bare "commander": no office to name
         else:
             label = title
-        nationals = [i for i in pre if self.mentions[i].type == "Country"]
-        self._hold(person, lo, hi, label, juris, conf, tok, nationals)
+        self._hold(person, lo, hi, label, juris, conf, tok)
         if juris is not None and self.mentions[juris].type in _ORGS and tok.lower_ in lx.LEADER_HEADS \
                 and not any(w.lower() in {"deputy", "vice", "assistant"} for w in words) \
                 and all(w.lower() in lx.TITLE_MODIFIERS or self._is_head(-1, w) for w in words):  # not "foreign policy chief"
             self._rel(juris, "leader", person, conf - 0.1, tok)
 
-    def _hold(self, person: int, lo: int, hi: int, label: str, juris: int | None, conf: float, tok: Token,
-              nationals: list[int] = ()) -> None:
+    def _hold(self, person: int, lo: int, hi: int, label: str, juris: int | None, conf: float, tok: Token) -> None:
         """The office named ``label`` (tokens lo:hi) held by ``person``, its jurisdiction, and what they imply.
 
-        The jurisdiction makes the holder an employee of an organization or a member of a military branch; a
-        country the title names ("Ukrainian President", else "President of Ukraine") is the holder's citizenship.
+        The jurisdiction makes the holder an employee of an organization or a member of a military branch.
+        A country the title names is the office's, not a statement of the holder's citizenship ("Russian-installed
+        governor X"); citizenship is read where the text states it (see ``citizenship``).
         """
         pos = self._add_mention(lo, hi, "Position", label, "title", conf)
         self._rel(person, "positionHeld", pos, conf, tok)
@@ -468,11 +468,6 @@ class FactReader:
                 self._rel(person, "employer", juris, conf - 0.1, tok)
             elif jt == "MilitaryUnit":
                 self._rel(person, "militaryBranch", juris, conf - 0.1, tok)
-        if not nationals and juris is not None and self.mentions[juris].type == "Country":
-            nationals = [juris]
-        if tok.lower_ not in {"ambassador", "envoy"}:
-            for c in nationals[:1]:
-                self._rel(person, "citizenship", c, conf - 0.1, tok)
 
     # -- containment --------------------------------------------------------------------
 
@@ -631,7 +626,7 @@ class FactReader:
             # "X is (part) of ... cities": the subject of a copula whose complement holds the noun
             if tok.tag_ == "NNS":
                 verb, t = None, tok  # "X is (the end) of (a belt) of ... cities": only of-phrases up to the copula
-                while t.dep_ in {"pobj", "prep", "attr"} and (t.dep_ != "prep" or t.lower_ == "of") and t.head is not t:
+                while t.dep_ in {"pobj", "prep", "attr"} and (t.dep_ != "prep" or t.lower_ == "of") and t.head != t:
                     t = t.head
                     if t.lemma_ == "be":
                         verb = t
@@ -688,7 +683,7 @@ class FactReader:
         for _ in range(6):
             if t.pos_ in {"VERB", "AUX"}:
                 return t
-            if t.head is t:
+            if t.head == t:
                 return None
             t = t.head
         return None
@@ -704,10 +699,10 @@ class FactReader:
                     p = self._person_at(h)
                     if p is not None and self.mentions[p].type in {"Person"} | _ORGS | {"Country"}:
                         out.append(p)
-        if not out and verb.dep_ in {"xcomp", "conj"} and verb.head is not verb:
-            inherited = self._subjects(verb.head)
-            return [p for p, c in zip(inherited, inherited) if True] if not any(
-                ch.dep_ in {"nsubj", "expl"} and ch.lower_ == "it" for ch in verb.head.children) else []
+        if not out and verb.dep_ in {"xcomp", "conj"} and verb.head != verb:
+            if any(ch.dep_ in {"nsubj", "expl"} and ch.lower_ == "it" for ch in verb.head.children):
+                return []
+            return self._subjects(verb.head)
         return out
 
     def _date(self, root: Token) -> tuple[str | None, str | None]:
@@ -1022,6 +1017,69 @@ class FactReader:
             if place is not None and self.mentions[place].type in _LOC - {"Country"}:
                 self._rel(idx, "headquarters", place, 0.75, doc[k])
 
+    _CITIZEN_NOUNS = frozenset({"citizen", "national", "subject"})
+    _ACQUIRE = frozenset({"have", "hold", "obtain", "receive", "acquire", "get", "gain", "take"})
+
+    def _nationalities(self, noun: Token) -> list[int]:
+        """Countries a citizenship word names: "a Russian citizen", "dual Russian-Israeli citizenship", "citizen of X"."""
+        out: list[int] = []
+        stack = [c for c in noun.children if c.dep_ in {"amod", "compound", "nmod"}]
+        if noun.i > 0 and noun.dep_ == "compound" and self.doc[noun.i - 1].head.i == noun.head.i:
+            stack.append(self.doc[noun.i - 1])  # "Latvian national X": the parser may hang both words on the name
+        while stack:
+            t = stack.pop()
+            idx = self._entity_at(t.i)
+            if idx is not None and self.mentions[idx].type == "Country":
+                out.append(idx)
+            stack.extend(c for c in t.children if c.dep_ in {"amod", "compound", "nmod"})
+        for prep in (c for c in noun.children if c.dep_ == "prep" and c.lower_ == "of"):
+            for obj in (c for c in prep.children if c.dep_ == "pobj"):
+                idx = self._entity_at(obj.i)
+                if idx is not None and self.mentions[idx].type == "Country":
+                    out.append(idx)
+        return sorted(set(out), key=lambda i: self.mentions[i].start)
+
+    def _clause_subject(self, verb: Token) -> int | None:
+        """The person a clause is about, through a relative pronoun ("X, who is a citizen") to its antecedent."""
+        for child in verb.children:
+            if child.dep_ in {"nsubj", "nsubjpass"}:
+                if child.lower_ in {"who", "that"} and verb.dep_ == "relcl":
+                    return self._person_at(verb.head)
+                return self._person_at(child)
+        return None
+
+    def citizenship(self) -> None:
+        """Citizenship where the text states it, never inferred from an office.
+
+        "X, a Russian citizen", "X is a U.S. citizen", "Russian national X",
+        "a British national, X", "X, a citizen of Ukraine", "X, who holds dual
+        Russian-Israeli citizenship". Negated statements and losing or
+        renouncing a citizenship are not read.
+        """
+        doc = self.doc
+        for tok in doc:
+            lemma = tok.lemma_.lower()
+            if lemma not in self._CITIZEN_NOUNS | {"citizenship"} or tok.i in self.tok2m:
+                continue
+            countries = self._nationalities(tok)
+            if not countries:
+                continue
+            people: list[int | None] = []
+            if lemma == "citizenship":
+                if tok.dep_ == "dobj" and tok.head.lemma_.lower() in self._ACQUIRE and not self._negated(tok.head):
+                    people.append(self._clause_subject(tok.head))
+            else:
+                if tok.dep_ in {"appos", "compound", "nmod"} and tok.head.i in self.tok2m:
+                    people.append(self._person_at(tok.head))  # "X, a Russian citizen"; "Russian national X"
+                if tok.dep_ == "attr" and tok.head.lemma_.lower() in {"be", "become"} and not self._negated(tok.head):
+                    people.append(self._clause_subject(tok.head))  # "X is a U.S. citizen"
+                people.extend(self._person_at(c) for c in tok.children if c.dep_ == "appos" and c.i in self.tok2m)
+            for person in people:
+                if person is None or self.mentions[person].type != "Person":
+                    continue
+                for country in countries:
+                    self._rel(person, "citizenship", country, 0.8, tok)
+
     def run(self) -> None:
         self.titles()
         self.descriptions()
@@ -1029,6 +1087,7 @@ class FactReader:
         self.containment()
         self.nesting()
         self.affiliations()
+        self.citizenship()
         self.events_()
         self.events = self._merge_events([e for e in self.events if e.participants or e.places])
         self.claims_()

@@ -44,7 +44,6 @@ ALIGNED_LABELS = {
     "citizenship": "country of citizenship",
     "headquarters": "headquarters location",
     "leader": "manager/director",
-    "jurisdiction": "applies to jurisdiction",
     "capitalOf": "capital of",
     "participant": "participant",
     "location": "location",
@@ -235,6 +234,18 @@ def test_ontology_alignment_labels():
         assert titles.get(pid) == ALIGNED_LABELS[str(prop).split("#")[1]], f"{prop} -> {pid}"
         assert str(g.value(target, RDFS.label)) == titles[pid]
 
+
+
+@pytest.mark.skipif(not PROPERTIES_FILE.exists(), reason=f"{PROPERTIES_FILE} not present")
+def test_ontology_every_wikidata_property_named_as_in_its_source():
+    """Aligned or only pointed to (rdfs:seeAlso), every wdt: term carries its label from the properties file."""
+    titles = {pid: v["title"] for pid, v in json.loads(PROPERTIES_FILE.read_text("utf-8")).items()}
+    g = load_graph()
+    terms = {t for t in set(g.subjects()) | set(g.objects()) if isinstance(t, URIRef) and str(t).startswith(str(WDT))}
+    assert URIRef(WDT + "P1001") in terms
+    for t in terms:
+        pid = str(t)[len(str(WDT)) :]
+        assert str(g.value(t, RDFS.label)) == titles[pid], t
 
 # --- populate
 

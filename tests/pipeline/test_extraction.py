@@ -17,12 +17,29 @@ def _relations(res):
     }
 
 
-def test_extraction_title_before_name_gives_position_and_citizenship(extract):
+def test_extraction_title_before_name_gives_position_not_citizenship(extract):
     res = extract("Moldovan President Ilona Vardanyan met farmers on Monday.")
     rels = _relations(res)
     assert ("Ilona Vardanyan", "positionHeld", "President of Moldova") in rels
-    assert ("Ilona Vardanyan", "citizenship", "Moldova") in rels
+    assert ("President of Moldova", "jurisdiction", "Moldova") in rels
+    assert not any(p == "citizenship" for _, p, _ in rels)  # the adjective names the office's country
     assert _entities(res)["President of Moldova"].type == "Position"
+
+
+def test_extraction_citizenship_where_the_text_states_it(extract):
+    cases = {
+        "Pavel Ostrik, a Latvian citizen, was detained in Tallinn.": {("Pavel Ostrik", "Latvia")},
+        "Pavel Ostrik is a U.S. citizen.": {("Pavel Ostrik", "United States of America")},
+        "Latvian national Pavel Ostrik was detained on Friday.": {("Pavel Ostrik", "Latvia")},
+        "Pavel Ostrik, who holds dual Latvian-Israeli citizenship, left Riga.": {("Pavel Ostrik", "Latvia"),
+                                                                                ("Pavel Ostrik", "Israel")},
+        "Pavel Ostrik, a citizen of Moldova, was arrested.": {("Pavel Ostrik", "Moldova")},
+        "Pavel Ostrik renounced his Latvian citizenship.": set(),
+        "Pavel Ostrik is not a Latvian citizen.": set(),
+    }
+    for text, want in cases.items():
+        rels = _relations(extract(text))
+        assert {(s, o) for s, p, o in rels if p == "citizenship"} == want, text
 
 
 def test_extraction_apposition_title_after_name(extract):
