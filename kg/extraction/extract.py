@@ -13,6 +13,7 @@ from ..records import Document, Extraction, Sentence
 from .facts import FactReader
 from .mentions import MentionFinder, to_mentions
 from .nlp import DEFAULT_MODEL, load_pipeline
+from .words import Words
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +25,10 @@ def extract_doc(doc: Doc, document: Document, kb=None) -> Extraction:
     """Read one parsed spaCy Doc into a plain Extraction record."""
     sents = list(doc.sents)
     sent_index = {s.start: i for i, s in enumerate(sents)}
-    drafts = MentionFinder(doc, kb).run()
+    words = Words(doc)
+    drafts = MentionFinder(doc, kb, words).run()
     mentions = to_mentions(doc, drafts, sent_index)
-    reader = FactReader(doc, mentions, sent_index, kb=kb, doc_date=document.date)
+    reader = FactReader(doc, mentions, sent_index, kb=kb, doc_date=document.date, words=words)
     reader.run()
     return Extraction(
         document=document,

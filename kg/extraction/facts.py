@@ -24,6 +24,7 @@ from ..records import Claim, Event, Mention, Relation
 from . import lexicon as lx
 from .dates import normalize_date
 from .mentions import skip_time_adjunct
+from .words import Words
 
 _LOC = {"Location", "Country", "AdministrativeArea", "Settlement"}
 _ORGS = {"Organization", "MilitaryUnit"}
@@ -63,8 +64,10 @@ _PRONOUNS = {"he": "Person", "she": "Person", "him": "Person", "her": "Person", 
 class FactReader:
     """Reads facts from one Doc; ``mentions`` may grow (demonyms, positions)."""
 
-    def __init__(self, doc: Doc, mentions: list[Mention], sent_index: dict[int, int], kb=None, doc_date=None):
+    def __init__(self, doc: Doc, mentions: list[Mention], sent_index: dict[int, int], kb=None, doc_date=None,
+                 words: Words | None = None):
         self.doc = doc
+        self.words = words if words is not None else Words(doc)
         self.mentions = mentions
         self.sent_index = sent_index
         self.kb = kb
@@ -586,10 +589,12 @@ class FactReader:
         """
         doc = self.doc
         nouns = lx.SETTLEMENT_NOUNS | lx.AREA_NOUNS
-        for tok in doc:
-            low = tok.lower_.rstrip("s") if tok.lower_.endswith("s") else tok.lower_
-            if tok.pos_ != "NOUN" or low not in nouns and tok.lemma_.lower() not in nouns:
+        words = self.words
+        for i in words.where("pos", {"NOUN"}):
+            low = words.lower[i].rstrip("s") if words.lower[i].endswith("s") else words.lower[i]
+            if low not in nouns and words.lemma[i] not in nouns:
                 continue
+            tok = doc[i]
             owner = None
             j = tok.i - 1  # "the (southern) Ukrainian city"
             while j >= 0 and doc[j].pos_ in {"ADJ", "PROPN", "ADV", "VERB", "NUM"} and doc[j].lower_ != "of":
@@ -741,10 +746,11 @@ class FactReader:
     def events_(self) -> None:
         doc = self.doc
         kinds: list[str] = []  # per event: what a definite mention must match to refer back to it
-        for tok in doc:
-            lemma = tok.lemma_.lower()
-            cls = lx.EVENT_TRIGGERS.get(lemma)
-            if cls is None or tok.pos_ not in {"NOUN", "VERB"} or self._negated(tok):
+        for i in self.words.where("lemma", lx.EVENT_TRIGGERS):
+            tok = doc[i]
+            lemma = self.words.lemma[i]
+            cls = lx.EVENT_TRIGGERS[lemma]
+            if tok.pos_ not in {"NOUN", "VERB"} or self._negated(tok):
                 continue
             if lemma == "operation" and not any(c.lower_ in {"military", "offensive", "counteroffensive"} for c in tok.children):
                 continue
@@ -865,9 +871,10 @@ class FactReader:
 
     def claims_(self) -> None:
         doc = self.doc
-        for tok in doc:
-            stance = lx.CLAIM_VERBS.get(tok.lemma_.lower())
-            if stance is None or tok.pos_ != "VERB" or self._negated(tok):
+        for i in self.words.where("lemma", lx.CLAIM_VERBS):
+            tok = doc[i]
+            stance = lx.CLAIM_VERBS[self.words.lemma[i]]
+            if tok.pos_ != "VERB" or self._negated(tok):
                 continue
             claimants = self._subjects(tok)
             if not claimants:
@@ -944,12 +951,13 @@ class FactReader:
         """
         doc = self.doc
         title_heads = {(doc[h].lemma_.lower(), p) for h, p in self.title_of.items()}
-        for tok in doc:
-            if tok.pos_ != "NOUN" or tok.i in self.tok2m or tok.i in self.title_tokens or tok.i == 0:
+        words = self.words
+        for j in words.where("lower", {"the", "this"}):
+            i = j + 1  # a noun right after "the" or "this"
+            if i >= len(doc) or words.pos[i] != "NOUN" or i in self.tok2m or i in self.title_tokens \
+                    or i + 1 < len(doc) and words.lower[i + 1] == "of":
                 continue
-            det = doc[tok.i - 1]
-            if det.lower_ not in {"the", "this"} or tok.i + 1 < len(doc) and doc[tok.i + 1].lower_ == "of":
-                continue
+            tok, det = doc[i], doc[j]
             lemma = tok.lemma_.lower()
             antecedent = None
             if lemma in lx.TITLE_HEADS:
@@ -979,8 +987,9 @@ class FactReader:
         """
         doc = self.doc
         members = {"Country", "Organization", "MilitaryUnit", "Person"}
-        for tok in doc:
-            if tok.lemma_.lower() in self._JOIN and tok.pos_ == "VERB" and tok.tag_ in {"VBD", "VBN"} and not self._negated(tok) \
+        for i in self.words.where("lemma", self._JOIN):
+            tok = doc[i]
+            if tok.pos_ == "VERB" and tok.tag_ in {"VBD", "VBN"} and not self._negated(tok) \
                     and tok.dep_ not in {"xcomp", "ccomp", "advcl", "relcl", "pcomp"} \
                     and not any(c.dep_ in {"aux", "auxpass"} and c.lower_ in self._NOT_YET for c in tok.children):
                 group = next((self.tok2m.get(c.i) for c in tok.children if c.dep_ == "dobj"), None)
@@ -1017,7 +1026,7 @@ class FactReader:
             if place is not None and self.mentions[place].type in _LOC - {"Country"}:
                 self._rel(idx, "headquarters", place, 0.75, doc[k])
 
-    _CITIZEN_NOUNS = frozenset({"citizen", "national", "subject"})
+    _CITIZEN_NOUNS = frozenset({"citizen", "national"})
     _ACQUIRE = frozenset({"have", "hold", "obtain", "receive", "acquire", "get", "gain", "take"})
 
     def _nationalities(self, noun: Token) -> list[int]:
@@ -1057,9 +1066,9 @@ class FactReader:
         renouncing a citizenship are not read.
         """
         doc = self.doc
-        for tok in doc:
-            lemma = tok.lemma_.lower()
-            if lemma not in self._CITIZEN_NOUNS | {"citizenship"} or tok.i in self.tok2m:
+        for i in self.words.where("lemma", self._CITIZEN_NOUNS | {"citizenship"}):
+            tok, lemma = doc[i], self.words.lemma[i]
+            if i in self.tok2m:
                 continue
             countries = self._nationalities(tok)
             if not countries:

@@ -18,6 +18,7 @@ from spacy.tokens import Doc, Span, Token
 from ..records import Mention
 from . import lexicon as lx
 from .nlp import GAZETTEER, RULER_PREFIX
+from .words import Words
 
 _NER_TYPES = {"PERSON": "Person", "ORG": "Organization", "GPE": "Settlement", "LOC": "Location", "FAC": "Location"}
 _LOCATION_TYPES = {"Location", "Country", "AdministrativeArea", "Settlement"}
@@ -130,7 +131,7 @@ def _abbreviates(acronym: str, words: list[str]) -> bool:
     return True
 
 
-def concept_acronyms(doc: Doc) -> set[str]:
+def concept_acronyms(doc: Doc, words: Words | None = None) -> set[str]:
     """Acronyms the text spells out in lowercase words: a kind of thing, not a name.
 
     "open-source intelligence (OSINT)", "UAV [unmanned aerial vehicle]".
@@ -140,9 +141,10 @@ def concept_acronyms(doc: Doc) -> set[str]:
     ['OSINT', 'UAV']
     """
     out = set()
-    for i, tok in enumerate(doc):
-        if not _ACRONYM.match(tok.text) or not tok.text.isupper():
+    for i, text in enumerate((words or Words(doc)).text):
+        if not _ACRONYM.match(text) or not text.isupper():
             continue
+        tok = doc[i]
         # "(X)" after lowercase words
         if 0 < i and i + 1 < len(doc) and doc[i - 1].text in {"(", "["} and doc[i + 1].text in {")", "]"}:
             words = []
@@ -187,14 +189,15 @@ def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
 class MentionFinder:
     """Turns one parsed Doc into cleaned, typed mention drafts."""
 
-    def __init__(self, doc: Doc, kb=None):
+    def __init__(self, doc: Doc, kb=None, words: Words | None = None):
         self.doc = doc
         self.kb = kb
+        self.words = words if words is not None else Words(doc)
         self.furniture = boilerplate(doc)
         self.headlines = [s for s in doc.sents if is_headline(s)]
         self.drafts: list[Draft] = []
         self.kb_tokens: dict[int, str] = {}
-        self.concepts = concept_acronyms(doc)
+        self.concepts = concept_acronyms(doc, self.words)
 
     # -- sources -------------------------------------------------------------------------
 
@@ -304,7 +307,7 @@ class MentionFinder:
     def from_phrases(self) -> None:
         """Lowercase branch and body names tied to a country: "Ukraine's ground forces"."""
         doc = self.doc
-        lowers = [t.lower_ for t in doc]
+        lowers = self.words.lower
         starts: dict[str, list[int]] = {}  # where each word occurs, so a phrase is tried only where it can start
         for i, word in enumerate(lowers):
             starts.setdefault(word, []).append(i)
@@ -348,8 +351,9 @@ class MentionFinder:
         "Russia's Gazprom" (a country's named thing: an organization),
         "according to Insider" (a source), "/TASS/" (an agency's dateline).
         """
-        doc = self.doc
-        for i, tok in enumerate(doc):
+        doc, words = self.doc, self.words
+        for i in sorted({*words.where("text", {*_APOS, "/"}), *words.where("lower", {"to"})}):
+            tok = doc[i]
             start = None
             if tok.text in _APOS and i > 0 and self.kb_tokens.get(i - 1) == "Country":
                 start = i + 1
@@ -383,7 +387,8 @@ class MentionFinder:
                     defined[acronym] = d
         if not defined:
             return
-        for tok in doc:
+        for i in self.words.where("text", defined):
+            tok = doc[i]
             d = defined.get(tok.text)
             if d is not None:
                 name = doc[d.start : d.end].text
@@ -392,8 +397,9 @@ class MentionFinder:
     def from_title_appositions(self, heads: frozenset[str]) -> None:
         """ "Valeriy Zaluzhniy, commander-in-chief of ..." : a name in apposition to a title is a person."""
         doc = self.doc
-        for tok in doc:
-            if tok.text != "," or tok.i < 2 or tok.i + 1 >= len(doc):
+        for i in self.words.where("text", {","}):
+            tok = doc[i]
+            if tok.i < 2 or tok.i + 1 >= len(doc):
                 continue
             nxt = doc[tok.i + 1]
             k = tok.i + 1
@@ -416,10 +422,10 @@ class MentionFinder:
     def from_title_prefix(self, heads: frozenset[str]) -> None:
         """ "President Ilona Vardanyan", "General Jan Novak": capitalized names right after a title or rank."""
         doc = self.doc
-        for tok in doc:
-            low = tok.lower_
+        for i, low in enumerate(self.words.lower):
             if low not in heads and low not in lx.RANKS and low.split("-")[-1] not in heads:
                 continue
+            tok = doc[i]
             start = tok.i + 1
             skip = lx.RANKS | lx.HONORIFICS | lx.TITLE_MODIFIERS | heads | lx.ORG_HEADS
             while start < len(doc) and (doc[start].lower_ in skip or doc[start].text == "-"):
