@@ -22,7 +22,7 @@ from spacy.tokens import Doc
 class Words:
     """The text, lowercase form, lowercase lemma and coarse part of speech of every token of ``doc``."""
 
-    __slots__ = ("text", "lower", "lemma", "pos", "_index")
+    __slots__ = ("_index", "lemma", "lower", "pos", "text")
 
     def __init__(self, doc: Doc):
         strings = doc.vocab.strings
