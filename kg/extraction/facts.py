@@ -295,7 +295,6 @@ class FactReader:
                     continue
                 break
             if te - (k + 1) >= 1:
-                hi = te
                 # "Governor X of the Kharkiv region": the jurisdiction after the name
                 of = pe + 1 if pe < len(doc) and doc[pe].lower_ == "of" else None
                 if of is not None and of < len(doc) and doc[of].lower_ == "the":
@@ -304,7 +303,7 @@ class FactReader:
                 if after is not None and self.mentions[after].type in _LOC | _ORGS and self._tokens(after).start == of:
                     self._title_after_name(idx, k + 1, te, after, conf=0.85)
                 else:
-                    self._title(idx, k + 1, hi, conf=0.9)
+                    self._title(idx, k + 1, te, conf=0.9)
             # post-nominal apposition: "X, commander of Y,"
             if pe + 1 < len(doc) and doc[pe].text in {",", "-", "–", "—"}:
                 end = pe + 1
@@ -643,7 +642,7 @@ class FactReader:
                                 idx = self.tok2m.get(c.i)
                                 if idx is not None and (self.mentions[idx].type in _LOC - {"Country"} or self.mentions[idx].source == "ner"):
                                     members.append(idx)
-            kind = "AdministrativeArea" if low in lx.AREA_NOUNS or tok.lemma_.lower() in lx.AREA_NOUNS else "Settlement"
+            kind = "AdministrativeArea" if low in lx.AREA_NOUNS or words.lemma[i] in lx.AREA_NOUNS else "Settlement"
             for idx in dict.fromkeys(members):
                 if idx == owner:
                     continue
@@ -1002,9 +1001,9 @@ class FactReader:
                 continue
             e = self._tokens(idx).stop
             # "Hungary, a member of the European Union"
-            words = [t.lower_ for t in doc[e : e + 6]]
-            if words[:1] == [","] and "member" in words[:4]:
-                k = e + words.index("member") + 1
+            following = self.words.lower[e : e + 6]
+            if following[:1] == [","] and "member" in following[:4]:
+                k = e + following.index("member") + 1
                 if k < len(doc) and doc[k].lower_ == "of":
                     k += 2 if k + 1 < len(doc) and doc[k + 1].lower_ == "the" else 1
                     group = self.tok2m.get(k)

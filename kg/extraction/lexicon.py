@@ -165,10 +165,10 @@ AREA_NOUNS = frozenset("region oblast province state district county territory k
 #: Locative prepositions: "in X", "near X" make X a place.
 LOCATIVE_PREPS = frozenset("in near around outside inside into across toward towards from at".split())
 
-#: Event trigger lemmas -> ontology event class.
 #: Trigger words of the generic Event class that name the same kind of event ("the mutiny" after "a rebellion").
 EVENT_KINDS = {"rebellion": "uprising", "mutiny": "uprising", "uprising": "uprising", "revolt": "uprising"}
 
+#: Event trigger lemmas -> ontology event class.
 EVENT_TRIGGERS = {
     "incursion": "Incursion",
     "raid": "Incursion",

@@ -147,23 +147,23 @@ def concept_acronyms(doc: Doc, words: Words | None = None) -> set[str]:
         tok = doc[i]
         # "(X)" after lowercase words
         if 0 < i and i + 1 < len(doc) and doc[i - 1].text in {"(", "["} and doc[i + 1].text in {")", "]"}:
-            words = []
+            spelled: list[str] = []
             k = i - 2
-            while k >= 0 and len(words) < 6 and (doc[k].is_lower and doc[k].is_alpha or doc[k].text == "-"):
+            while k >= 0 and len(spelled) < 6 and (doc[k].is_lower and doc[k].is_alpha or doc[k].text == "-"):
                 if doc[k].is_alpha:
-                    words.insert(0, doc[k].text)
+                    spelled.insert(0, doc[k].text)
                 k -= 1
-            if len(words) >= 2 and _abbreviates(tok.text, words[-len(tok.text):] if len(words) > len(tok.text) else words):
+            if len(spelled) >= 2 and _abbreviates(tok.text, spelled[-len(tok.text):] if len(spelled) > len(tok.text) else spelled):
                 out.add(tok.text)
         # "X (lowercase words)" or "X [lowercase words]"
         if i + 3 < len(doc) and doc[i + 1].text in {"(", "["}:
             k = i + 2
-            words = []
+            spelled = []
             while k < len(doc) and k - i < 9 and (doc[k].is_lower and doc[k].is_alpha or doc[k].text == "-"):
                 if doc[k].is_alpha:
-                    words.append(doc[k].text)
+                    spelled.append(doc[k].text)
                 k += 1
-            if k < len(doc) and doc[k].text in {")", "]"} and len(words) >= 2 and _abbreviates(tok.text, words):
+            if k < len(doc) and doc[k].text in {")", "]"} and len(spelled) >= 2 and _abbreviates(tok.text, spelled):
                 out.add(tok.text)
     return out
 
@@ -646,7 +646,8 @@ class MentionFinder:
         # things counted are not named actors: "20 HIMARS", "90 Shaheds" (and so neither is "a HIMARS strike")
         self.concepts |= {doc[d.start : d.end].text for d in self.drafts if d.source == "ner" and d.type in {"Organization", "Person"}
                           and d.start > 0 and _counted(doc[d.start - 1])}
-        self.concepts |= {t.text for t in doc[1:] if t.pos_ == "PROPN" and t.dep_ != "compound" and _counted(t.nbor(-1))}
+        self.concepts |= {doc[i].text for i in self.words.where("pos", {"PROPN"})
+                          if i > 0 and doc[i].dep_ != "compound" and _counted(doc[i - 1])}
         kept = self.resolve_overlaps()
         taken = {t for d in kept for t in range(d.start, d.end)}
         for d in kept:
