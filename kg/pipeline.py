@@ -366,7 +366,7 @@ def write_graphs(
     report: BuildReport | None = None,
     on_document: Callable[[DocumentGraph], None] | None = None,
 ) -> BuildReport:
-    """Write documents' graphs into a :class:`~kg.store.Store`, in order, one transaction per document.
+    """Write documents' graphs into a :class:`~kg.store.Store`, in order, a chunk per :meth:`~kg.store.Store.put_documents`.
 
     The store is written on a thread of its own (pyoxigraph works without the GIL), so building the next
     documents goes on while the last ones are written; at most a few chunks wait in between.

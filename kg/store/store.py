@@ -11,6 +11,13 @@ read-only while another process writes it is undefined behaviour, so readers
 wait for a writer to finish (and a writer for the readers) up to
 ``lock_timeout`` seconds. The lock is released when the process dies.
 
+A batch of documents new to the store is bulk-loaded (pyoxigraph writes its
+index files directly, without a transaction per document): the batch's graphs are
+first listed in a journal beside the store (``DIR.pending``), which is removed
+once the load has returned. A store opened with a journal left by a killed
+writer drops the graphs it lists before anything else reads it, so they are
+absent, as after a crash in a transaction: whole documents or none.
+
 A writable store keeps its name index (``DIR.names``, :mod:`kg.store.names`)
 in step with every document it writes, for the cross-document surname pass.
 """
@@ -39,6 +46,9 @@ if TYPE_CHECKING:
     from kg.query.run import QueryResult
 
 log = logging.getLogger(__name__)
+
+#: New documents in one put, at least, for them to be bulk-loaded together (fewer go one transaction each).
+BULK_MIN = 8
 
 _META = ox.NamedNode(str(META_GRAPH))
 _DOC_GRAPH_PREFIX = str(graph_iri(""))
@@ -69,10 +79,15 @@ class Store:
             raise StoreError(f"no store at {self.path}; build one first (kg build ... --store {self.path})")
         if self.path.is_dir() and any(self.path.iterdir()) and not (self.path / "CURRENT").is_file():
             raise StoreError(f"{self.path} is a folder but not a kg store; use a new or empty folder for --store")
+        if read_only:
+            recover(self.path, lock_timeout=lock_timeout)  # a writer's interrupted bulk load is undone first
         self._lock_fd = _lock(self.path, exclusive=not read_only, timeout=lock_timeout)
         try:
             self._db: ox.Store | None = ox.Store.read_only(str(self.path)) if read_only else ox.Store(str(self.path))
-        except OSError as exc:
+            if not read_only and self._drop_pending():
+                invalidate(self.path)  # in case the name index holds rows of the dropped graphs
+        except (OSError, RuntimeError) as exc:
+            self._db = None
             _unlock(self._lock_fd, exclusive=not read_only)
             raise StoreError(f"cannot open store {self.path}: {str(exc).splitlines()[0]}") from None
         #: The name index kept beside a writable store (:mod:`kg.store.names`); None when read-only.
@@ -221,10 +236,11 @@ class Store:
     def put_documents(self, documents: Iterable[tuple[str, bytes]]) -> int:
         """Store documents' graphs given as N-Triples, each replacing any earlier graph of its document.
 
-        A document new to the store is loaded straight into its graph by pyoxigraph's parser, in one
-        transaction, without going through SPARQL (the common case of a build, and its fast path); a
-        document already stored (or with blank nodes) goes through :meth:`replace_document`. Either way a
-        document's graph is written whole or not at all.
+        Documents new to the store go straight to pyoxigraph's loader, without SPARQL: :data:`BULK_MIN` or
+        more of them are bulk-loaded together under the store's journal (the common case of a build, and
+        its fast path), fewer are loaded one transaction each. A document already stored (or with blank
+        nodes, or repeated in ``documents``) goes through :meth:`replace_document`. Either way a document's
+        graph is written whole or not at all, in the order given.
 
         Args:
             documents: ``(doc_id, n_triples)`` pairs: the triples of each document's graph.
@@ -243,23 +259,87 @@ class Store:
         db = self._writable()
         self._begin()
         written: list[ox.NamedNode] = []  # loaded straight in: their index rows are read after the loop
+        new: dict[ox.NamedNode, tuple[str, bytes]] = {}  # waiting to be loaded, in order
         n = 0
+
+        def load_new() -> None:
+            if len(new) >= BULK_MIN and self._bulk_load(new):
+                written.extend(new)
+            else:
+                for graph, (doc_id, data) in new.items():
+                    self._load(graph, doc_id, data)
+                    written.append(graph)
+            new.clear()
+
         try:
             for doc_id, data in documents:
                 graph = ox.NamedNode(str(graph_iri(doc_id)))
-                stored = db.contains_named_graph(graph) or next(db.quads_for_pattern(graph, None, None, _META), None) is not None
-                try:
-                    if stored or b"_:" in data:
+                if graph in new or b"_:" in data or self._stored(graph):
+                    load_new()
+                    try:
                         self.replace_document(doc_id, ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
-                    else:
-                        db.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
-                        written.append(graph)
-                except (OSError, SyntaxError, ValueError) as exc:
-                    raise StoreError(f"cannot write document {doc_id!r} to {self.path}: {str(exc).splitlines()[0]}") from None
+                    except (SyntaxError, ValueError) as exc:
+                        raise StoreError(f"cannot write document {doc_id!r} to {self.path}: {str(exc).splitlines()[0]}") from None
+                else:
+                    new[graph] = (doc_id, data)
                 n += 1
+            load_new()
         finally:
             self._refresh(written)
         return n
+
+    def _stored(self, graph: ox.NamedNode) -> bool:
+        db = self.pyoxigraph
+        return db.contains_named_graph(graph) or next(db.quads_for_pattern(graph, None, None, _META), None) is not None
+
+    def _load(self, graph: ox.NamedNode, doc_id: str, data: bytes) -> None:
+        """Load one new document's N-Triples into its graph, in one transaction."""
+        try:
+            self.pyoxigraph.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise StoreError(f"cannot write document {doc_id!r} to {self.path}: {str(exc).splitlines()[0]}") from None
+
+    def _bulk_load(self, documents: dict[ox.NamedNode, tuple[str, bytes]]) -> bool:
+        """Bulk-load new documents as one N-Quads input under the journal; False (nothing written) if they cannot be.
+
+        A graph's N-Triples become N-Quads by naming the graph before each line's final `` .``, which is
+        exact when every line ends so. A line short of its object would become a triple of the default
+        graph, which a kg store leaves empty: such a load is undone too. Other input (and input the loader
+        rejects) is left to one transaction per document, which says which document is bad.
+        """
+        db, default = self.pyoxigraph, ox.DefaultGraph()
+        if next(db.quads_for_pattern(None, None, None, default), None) is not None:
+            return False
+        parts = []
+        for graph, (_, data) in documents.items():
+            if data and (not data.endswith(b"\n") or data.count(b" .\n") != data.count(b"\n")):
+                return False
+            parts.append(data.replace(b" .\n", f" {graph} .\n".encode()))
+        journal = pending_path(self.path)
+        _write_synced(journal, "".join(f"{g.value}\n" for g in documents).encode())
+        try:
+            db.bulk_load(b"".join(parts), format=ox.RdfFormat.N_QUADS)
+            if next(db.quads_for_pattern(None, None, None, default), None) is not None:
+                db.clear_graph(default)
+                raise ValueError("a line is not a whole triple")
+        except (OSError, SyntaxError, ValueError) as exc:
+            log.debug("bulk load of %d documents failed (%s); loading them one by one", len(documents), exc)
+            self._drop_pending()  # what it wrote, before the journal goes
+            return False
+        journal.unlink()
+        return True
+
+    def _drop_pending(self) -> int:
+        """Drop the graphs listed in the journal (a bulk load that did not return), then the journal; how many."""
+        journal = pending_path(self.path)
+        if not journal.exists():
+            return 0
+        graphs = [ox.NamedNode(line) for line in journal.read_text(encoding="utf-8").split()]
+        if graphs:
+            self.pyoxigraph.update(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in graphs))
+            self.pyoxigraph.flush()
+        journal.unlink()
+        return len(graphs)
 
     def _begin(self) -> None:
         """Before a write: mark the name index dirty, so a kill before it is settled makes the next pass rebuild it."""
@@ -336,6 +416,44 @@ class Store:
         return sorted(s.value for s in found)
 
 
+def pending_path(store_path: str | os.PathLike[str]) -> Path:
+    """Where the journal of a store's bulk load in progress lives: beside the store folder.
+
+    >>> pending_path("/data/.kg/store")
+    PosixPath('/data/.kg/store.pending')
+    """
+    store = Path(store_path)
+    return store.with_name(store.name + ".pending")
+
+
+def recover(path: str | os.PathLike[str], *, lock_timeout: float = 10.0) -> None:
+    """Before reading a store: if a killed writer left a journal, open the store once for writing, which drops its graphs.
+
+    Raises:
+        StoreError: The store cannot be opened for writing (still in use, or a read-only folder).
+    """
+    if pending_path(path).exists():
+        try:
+            Store(path, lock_timeout=lock_timeout).close()
+        except StoreError as exc:
+            raise StoreError(f"{exc} (store {path} holds an interrupted write to undo first)") from None
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    """Write a small file whole and on disk (written beside, synced, renamed) before going on."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
 def _triples(quads: Iterable[ox.Quad], graph: ox.NamedNode, what: str) -> list[str]:
     """Distinct triples of ``quads`` (all in ``graph`` or the default graph) as SPARQL lines."""
     lines: dict[str, None] = {}
@@ -363,6 +481,7 @@ def locked(path: str | os.PathLike[str], *, exclusive: bool, timeout: float = 10
     ...
     kg.errors.StoreError: store .../store is in use by another kg process (pid ...); wait or use another --store
     """
+    recover(path, lock_timeout=timeout)
     fd = _lock(Path(path), exclusive=exclusive, timeout=timeout)
     if exclusive:
         invalidate(path)  # the holder may write the store behind the name index's back

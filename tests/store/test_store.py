@@ -286,3 +286,72 @@ def test_store_killed_writer_leaves_old_or_new_graph(tmp_path, delay):
     with Store.open(tmp_path / "store", lock_timeout=5) as store:
         assert _graph_size(store, "doc") in (3000, 5000)
         assert len({q.subject.value.split("/")[3] for q in store.quads()}) == 1  # one version, not a mix
+
+
+# --- bulk loads and their journal -----------------------------------------------------------
+
+
+def _nt(doc: str, n: int) -> bytes:
+    return "".join(f'<http://example.org/{doc}/{i}> <http://example.org/p> "{i}" .\n' for i in range(n)).encode()
+
+
+def test_store_put_documents_bulk_loads_new_documents_in_order(tmp_path):
+    docs = [(f"d{i}", _nt(f"d{i}", 5)) for i in range(12)]
+    with Store.open(tmp_path / "store") as store:
+        store.replace_document("d3", [ox.Quad(ox.NamedNode("http://example.org/old"), ox.NamedNode("http://example.org/p"),
+                                              ox.Literal("x"))])
+        assert store.put_documents([*docs, ("d5", _nt("d5", 2))]) == 13  # d3 is replaced, d5 twice: the last wins
+        assert store.documents() == sorted(d for d, _ in docs)
+        assert {d: _graph_size(store, d) for d in store.documents()} == {d: 2 if d == "d5" else 5 for d, _ in docs}
+        assert not any(q.subject.value.endswith("/old") for q in store.quads())
+    assert not (tmp_path / "store.pending").exists()
+
+
+def test_store_bad_document_in_a_bulk_load_is_named_and_nothing_after_it_written(tmp_path):
+    docs = [(f"d{i}", _nt(f"d{i}", 3)) for i in range(10)]
+    docs[6] = ("d6", b'<http://example.org/s> <http://example.org/p> .\n')
+    with Store.open(tmp_path / "store") as store:
+        with pytest.raises(StoreError, match="cannot write document 'd6'"):
+            store.put_documents(docs)
+        assert store.documents() == [f"d{i}" for i in range(6)] and len(store) == 18
+    assert not (tmp_path / "store.pending").exists()
+
+
+def test_store_interrupted_bulk_load_is_undone_before_a_read(tmp_path):
+    """A journal left by a killed writer: the graphs it lists go (here half loaded), the others stay whole."""
+    with Store.open(tmp_path / "store") as store:
+        store.put_documents([("kept", _nt("kept", 4))])
+        half = ox.NamedNode(str(graph_iri("half")))
+        store.pyoxigraph.load(_nt("half", 3), format=ox.RdfFormat.N_TRIPLES, to_graph=half)  # what a kill leaves
+    (tmp_path / "store.pending").write_text(f"{half.value}\n{graph_iri('never')}\n")
+    with Store.open(tmp_path / "store", read_only=True) as store:
+        assert store.documents() == ["kept"] and len(store) == 4
+    assert not (tmp_path / "store.pending").exists()
+
+
+BULK_WRITER = """
+import sys
+from kg.store import Store
+def nt(doc, n):
+    return "".join(f'<http://example.org/{doc}/{i}> <http://example.org/p> "{i}" .\\n' for i in range(n)).encode()
+with Store.open(sys.argv[1]) as store:
+    print("ready", flush=True)
+    batch = 0
+    while True:
+        store.put_documents((f"b{batch}-{i}", nt(f"b{batch}-{i}", 400)) for i in range(16))
+        batch += 1
+"""
+
+
+@pytest.mark.parametrize("delay", [0.1, 0.3, 0.7])
+def test_store_killed_bulk_loader_leaves_whole_documents(tmp_path, delay):
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(BULK_WRITER), str(tmp_path / "store")],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(delay)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    with Store.open(tmp_path / "store", read_only=True, lock_timeout=5) as store:
+        sizes = {d: _graph_size(store, d) for d in store.documents()}
+    assert sizes and set(sizes.values()) == {400}
+    assert not (tmp_path / "store.pending").exists()
