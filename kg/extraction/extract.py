@@ -23,16 +23,14 @@ GAZETTEER_MIN_PRIOR = 0.3
 
 def extract_doc(doc: Doc, document: Document, kb=None) -> Extraction:
     """Read one parsed spaCy Doc into a plain Extraction record."""
-    sents = list(doc.sents)
-    sent_index = {s.start: i for i, s in enumerate(sents)}
     words = Words(doc)
     drafts = MentionFinder(doc, kb, words).run()
-    mentions = to_mentions(doc, drafts, sent_index)
-    reader = FactReader(doc, mentions, sent_index, kb=kb, doc_date=document.date, words=words)
+    mentions = to_mentions(drafts, words)
+    reader = FactReader(doc, mentions, kb=kb, doc_date=document.date, words=words)
     reader.run()
     return Extraction(
         document=document,
-        sentences=tuple(Sentence(s.start_char, s.end_char) for s in sents),
+        sentences=tuple(Sentence(*words.offsets(a, b)) for a, b in words.sentences),
         mentions=tuple(reader.mentions),
         relations=tuple(reader.relations),
         events=tuple(reader.events),

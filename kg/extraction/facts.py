@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc, Span, Token
 
 from ..records import Claim, Event, Mention, Relation
 from . import lexicon as lx
@@ -29,6 +29,8 @@ from .words import Words
 _LOC = {"Location", "Country", "AdministrativeArea", "Settlement"}
 _ORGS = {"Organization", "MilitaryUnit"}
 _APOS = {"'s", "’s", "'", "’"}
+_HEADS_AND_MODIFIERS = lx.TITLE_HEADS | lx.TITLE_MODIFIERS
+_RANKS_AND_HONORIFICS = lx.RANKS | lx.HONORIFICS
 _DIRECTIONS = frozenset(
     "eastern western northern southern central southeastern northeastern southwestern northwestern east west north south"
     .split()
@@ -64,12 +66,10 @@ _PRONOUNS = {"he": "Person", "she": "Person", "him": "Person", "her": "Person", 
 class FactReader:
     """Reads facts from one Doc; ``mentions`` may grow (demonyms, positions)."""
 
-    def __init__(self, doc: Doc, mentions: list[Mention], sent_index: dict[int, int], kb=None, doc_date=None,
-                 words: Words | None = None):
+    def __init__(self, doc: Doc, mentions: list[Mention], kb=None, doc_date=None, words: Words | None = None):
         self.doc = doc
         self.words = words if words is not None else Words(doc)
         self.mentions = mentions
-        self.sent_index = sent_index
         self.kb = kb
         self.doc_date = doc_date
         self.relations: list[Relation] = []
@@ -80,6 +80,7 @@ class FactReader:
         self._reindex()
         self.title_of: dict[int, int] = {}  # title head token -> person mention
         self.title_tokens: set[int] = set()
+        self._dates: dict[int, Span] | None = None  # the date entities by first token, read on first use
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -88,11 +89,8 @@ class FactReader:
         for idx, m in enumerate(self.mentions):
             if m.source in {"demonym", "title"} and m.type in {"Country", "Position"}:
                 continue
-            span = self.doc.char_span(m.start, m.end, alignment_mode="expand")
-            if span is None:
-                continue
-            for t in span:
-                self.tok2m.setdefault(t.i, idx)
+            for i in self._tokens(idx):
+                self.tok2m.setdefault(i, idx)
 
     def _tokens(self, idx: int) -> range:
         m = self.mentions[idx]
@@ -103,15 +101,15 @@ class FactReader:
         return found
 
     def _sent(self, tok: Token) -> int:
-        return self.sent_index[tok.sent.start]
+        return self.words.sentence[tok.i]
 
     def _add_mention(self, start_tok: int, end_tok: int, type_: str, name: str, source: str, conf: float) -> int:
-        span = self.doc[start_tok:end_tok]
+        start, end = self.words.offsets(start_tok, end_tok)
         for idx, m in enumerate(self.mentions):
-            if m.start == span.start_char and m.end == span.end_char and m.type == type_ and m.name == name:
+            if m.start == start and m.end == end and m.type == type_ and m.name == name:
                 return idx
         self.mentions.append(
-            Mention(span.start_char, span.end_char, span.text, type_, self._sent(span[0]), name, source, conf)
+            Mention(start, end, self.words.string[start:end], type_, self.words.sentence[start_tok], name, source, conf)
         )
         return len(self.mentions) - 1
 
@@ -348,7 +346,7 @@ class FactReader:
     def _skip_ranks(self, j: int) -> int:
         """Index of the last token before a run of ranks/honorifics ending at j ("General" in "Gen. X")."""
         doc = self.doc
-        while j >= 0 and doc[j].lower_ in lx.RANKS | lx.HONORIFICS:
+        while j >= 0 and doc[j].lower_ in _RANKS_AND_HONORIFICS:
             if j > 0 and doc[j - 1].text == "-" and not doc[j - 1].whitespace_:
                 break  # "Secretary-General": part of a title, not a rank
             j -= 1
@@ -356,14 +354,14 @@ class FactReader:
 
     def _units(self, lo: int, hi: int) -> list[tuple[int, int, str]]:
         """Words of [lo, hi) with hyphenated compounds joined: (start, end, text)."""
-        doc = self.doc
+        doc, words = self.doc, self.words
         out: list[tuple[int, int, str]] = []
         i = lo
         while i < hi:
             j = i + 1
-            while j + 1 < hi and doc[j].text == "-" and not doc[j - 1].whitespace_ and not doc[j].whitespace_:
+            while j + 1 < hi and words.text[j] == "-" and not doc[j - 1].whitespace_ and not doc[j].whitespace_:
                 j += 2
-            out.append((i, j, doc[i:j].text))
+            out.append((i, j, words.span_text(i, j)))
             i = j
         return out
 
@@ -416,7 +414,7 @@ class FactReader:
                 prep = tok.lower_
                 tail_start = b
                 continue
-            if a > head and (prep is not None or text.lower() not in lx.TITLE_HEADS | lx.TITLE_MODIFIERS):
+            if a > head and (prep is not None or text.lower() not in _HEADS_AND_MODIFIERS):
                 break
             words.append(text)
         title = " ".join(words).strip()
@@ -475,35 +473,36 @@ class FactReader:
 
     def containment(self) -> None:
         doc = self.doc
+        text, lower, pos = self.words.text, self.words.lower, self.words.pos
         for idx, m in list(enumerate(self.mentions)):
             if m.source in {"demonym", "title"}:
                 continue
             toks = self._tokens(idx)
             s, e = toks.start, toks.stop
             # possessive: "Russia's Belgorod region", "Italy's Eni"
-            if e + 1 < len(doc) and doc[e].text in _APOS and m.type in {"Country", "AdministrativeArea"}:
+            if e + 1 < len(doc) and text[e] in _APOS and m.type in {"Country", "AdministrativeArea"}:
                 k = e + 1
                 while k < len(doc) and k - e <= 5 and k not in self.tok2m and (
-                    doc[k].pos_ in {"ADJ", "VERB", "ADV"} or doc[k].text == "-" or doc[k].lower_ in _DIRECTIONS
-                    or self.kb is not None and self.kb.demonym(doc[k].text) is not None
+                    pos[k] in {"ADJ", "VERB", "ADV"} or text[k] == "-" or lower[k] in _DIRECTIONS
+                    or self.kb is not None and self.kb.demonym(text[k]) is not None
                 ):
                     k += 1  # "Ukraine's Russian-occupied Zaporizhzhia plant"
                 inner = self.tok2m.get(k)
                 if inner is not None and inner != idx and self.mentions[inner].type not in {"Person", "Country", "Position"}:
                     self._contain(inner, idx, 0.85, doc[e])
             # "the U.S. Army's 101st Airborne Division": a unit of the owner's
-            if m.type in _ORGS and e + 1 < len(doc) and doc[e].text in _APOS:
+            if m.type in _ORGS and e + 1 < len(doc) and text[e] in _APOS:
                 inner = self.tok2m.get(e + 1)
                 if inner is not None and inner != idx and self.mentions[inner].type == "MilitaryUnit":
                     self._rel(inner, "partOf", idx, 0.75, doc[e])
             # "the United States-based Institute for the Study of War"
-            if m.type in {"Country", "AdministrativeArea", "Settlement"} and e + 2 < len(doc) and doc[e].text == "-" and doc[e + 1].lower_ == "based":
+            if m.type in {"Country", "AdministrativeArea", "Settlement"} and e + 2 < len(doc) and text[e] == "-" and lower[e + 1] == "based":
                 org = self.tok2m.get(e + 2)
                 if org is not None and self.mentions[org].type in _ORGS:
                     self._contain(org, idx, 0.8, doc[e + 1])
             # demonym first word of a unit or body: "Russian Defense Ministry", "Ukrainian Air Force"
             if m.type in _ORGS and s < len(doc):
-                c = self._demonym(doc[s]) if doc[s].text != m.text else None
+                c = self._demonym(doc[s]) if text[s] != m.text else None
                 if c is not None:
                     self._rel(idx, "country", c, 0.75, doc[s])
             if m.type in _ORGS and s > 0 and m.source == "phrase":
@@ -511,9 +510,9 @@ class FactReader:
                 if c is not None:
                     self._rel(idx, "country", c, 0.75, doc[s - 1])
             # "X in (the) (eastern) Y (region)"
-            if m.type == "Settlement" and e + 1 < len(doc) and doc[e].lower_ == "in":
+            if m.type == "Settlement" and e + 1 < len(doc) and lower[e] == "in":
                 k = e + 1
-                while k < len(doc) and (doc[k].lower_ in {"the"} | _DIRECTIONS):
+                while k < len(doc) and (lower[k] in {"the"} | _DIRECTIONS):
                     k += 1
                 outer = self.tok2m.get(k)
                 if outer is not None and self.mentions[outer].type in {"Country", "AdministrativeArea"}:
@@ -521,13 +520,13 @@ class FactReader:
             # "the 47th Brigade, part of Ukraine's ground forces", "X, which is part of the Y"
             k = e
             words = []
-            while k < len(doc) and k - e < 7 and doc[k].lower_ in {",", "which", "is", "was", "a", "itself", "now", "part", "of", "the"}:
-                words.append(doc[k].lower_)
+            while k < len(doc) and k - e < 7 and lower[k] in {",", "which", "is", "was", "a", "itself", "now", "part", "of", "the"}:
+                words.append(lower[k])
                 k += 1
             if "part" in words and words[-2:] in (["part", "of"], ["of", "the"]) and words[0] == "," and m.type in _ORGS | _LOC:
                 outer = self.tok2m.get(k)
                 if outer is not None and self.mentions[outer].type == "Country" and self._tokens(outer).stop + 1 < len(doc) \
-                        and doc[self._tokens(outer).stop].text in _APOS:
+                        and text[self._tokens(outer).stop] in _APOS:
                     outer = self.tok2m.get(self._tokens(outer).stop + 1, outer)  # "part of Ukraine's ground forces"
                 if outer is not None and outer != idx:
                     ot = self.mentions[outer].type
@@ -536,9 +535,9 @@ class FactReader:
                     elif m.type in _LOC:
                         self._contain(idx, outer, 0.75, doc[k - 1])
             # "X, Y" dateline style: "Kramatorsk, Ukraine"
-            if m.type == "Settlement" and e + 1 < len(doc) and doc[e].text == ",":
+            if m.type == "Settlement" and e + 1 < len(doc) and text[e] == ",":
                 outer = self.tok2m.get(e + 1)
-                if outer is not None and self.mentions[outer].type == "Country" and self._tokens(outer).stop < len(doc) and doc[self._tokens(outer).stop].text in {",", ".", ";", "\n"}:
+                if outer is not None and self.mentions[outer].type == "Country" and self._tokens(outer).stop < len(doc) and text[self._tokens(outer).stop] in {",", ".", ";", "\n"}:
                     self._contain(idx, outer, 0.6, doc[e])
         self._collective_places()
         self._regional_capitals()
@@ -710,10 +709,14 @@ class FactReader:
         return out
 
     def _date(self, root: Token) -> tuple[str | None, str | None]:
-        for t in sorted(self._phrase_tokens(root), key=lambda t: t.i):
-            if t.ent_type_ == "DATE" and t.ent_iob_ == "B":
-                ent = next(e for e in self.doc.ents if e.start == t.i)
-                return normalize_date(ent.text, self.doc_date), ent.text
+        """The first date named in root's own phrase: (ISO date or None, its text)."""
+        if self._dates is None:
+            self._dates = {e.start: e for e in self.doc.ents if e.label_ == "DATE"}  # by first token
+        if self._dates:
+            for t in sorted(self._phrase_tokens(root), key=lambda t: t.i):
+                ent = self._dates.get(t.i)
+                if ent is not None:
+                    return normalize_date(ent.text, self.doc_date), ent.text
         return None, None
 
     _CLAUSES = frozenset({"advcl", "ccomp", "xcomp", "relcl", "acl", "conj", "parataxis", "csubj", "nsubj", "nsubjpass"})
@@ -850,18 +853,19 @@ class FactReader:
 
     def _sentence_places(self, tok: Token) -> list[int]:
         """Places of a sentence that no other event of it claims (a fallback for nominal triggers)."""
-        sent = tok.sent
+        doc, words = self.doc, self.words
+        sent = range(*words.sentences[words.sentence[tok.i]])
         claimed = set()
-        for t in sent:
-            if t.i != tok.i and t.lemma_.lower() in lx.EVENT_TRIGGERS and t.pos_ == "VERB":
-                claimed |= {x.i for x in self._phrase_tokens(t)}
+        for i in sent:
+            if i != tok.i and words.lemma[i] in lx.EVENT_TRIGGERS and words.pos[i] == "VERB":
+                claimed |= {x.i for x in self._phrase_tokens(doc[i])}
         out = []
-        for t in sent:
-            if t.i in claimed or t.i in self.title_tokens:
+        for i in sent:
+            if i in claimed or i in self.title_tokens:
                 continue
-            idx = self.tok2m.get(t.i)
+            idx = self.tok2m.get(i)
             if idx is not None and self.mentions[idx].type in _LOC - {"Country"} and idx not in out:
-                prep = [a for a in t.ancestors if a.dep_ == "prep"][:1]
+                prep = [a for a in doc[i].ancestors if a.dep_ == "prep"][:1]
                 if prep and prep[0].lower_ in {"in", "around", "near", "into", "inside"}:
                     out.append(idx)
         return out

@@ -11,9 +11,10 @@ NER finds only in a headline or a page footer, which are dropped.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from spacy.tokens import Doc, Span, Token
+from spacy.tokens import Doc, Token
 
 from ..records import Mention
 from . import lexicon as lx
@@ -24,6 +25,13 @@ _NER_TYPES = {"PERSON": "Person", "ORG": "Organization", "GPE": "Settlement", "L
 _LOCATION_TYPES = {"Location", "Country", "AdministrativeArea", "Settlement"}
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&.\-]{1,9}$")
 _APOS = ("'s", "’s", "'", "’")
+#: Words of a title ("Deputy Prime Minister", "Lt. Gen.", "Mr"), and the parts of them the rules test.
+_TITLE_WORDS = lx.TITLE_HEADS | lx.TITLE_MODIFIERS | lx.RANKS | lx.HONORIFICS
+_HEADS_AND_RANKS = lx.TITLE_HEADS | lx.RANKS
+_HEADS_RANKS_MODIFIERS = lx.TITLE_HEADS | lx.RANKS | lx.TITLE_MODIFIERS
+_RANKS_AND_HONORIFICS = lx.RANKS | lx.HONORIFICS
+#: Words between a comma and the title of an apposition: "X, the Ukrainian commander", "X, its spokesman".
+_APPOSITION_LEAD = frozenset({"the", "a", "an", "its", "his", "her"}) | lx.TITLE_MODIFIERS
 
 
 @dataclass(slots=True)
@@ -48,14 +56,12 @@ _BYLINE = re.compile(
 )
 
 
-def boilerplate(doc: Doc) -> list[tuple[int, int]]:
-    r"""Character ranges of page furniture: bylines, credit lines, and the footer from "Check Also" on.
+def boilerplate(text: str) -> list[tuple[int, int]]:
+    r"""Character ranges of page furniture in a text: bylines, credit lines, and the footer from "Check Also" on.
 
-    >>> import spacy
-    >>> boilerplate(spacy.blank("en")("By Jane Roe\nKyiv was calm.\n(Reporting by Jane Roe; Editing by Tom Poe)"))
+    >>> boilerplate("By Jane Roe\nKyiv was calm.\n(Reporting by Jane Roe; Editing by Tom Poe)")
     [(0, 12), (27, 70)]
     """
-    text = doc.text
     ranges = []
     offset = 0
     for line in text.splitlines(keepends=True):
@@ -69,12 +75,16 @@ def boilerplate(doc: Doc) -> list[tuple[int, int]]:
     return ranges
 
 
-def is_headline(sent: Span) -> bool:
-    """A title-case line without final punctuation: NER is unreliable there."""
-    words = [t for t in sent if t.is_alpha and len(t) > 3]
-    if len(words) < 3 or sent[-1].text in {".", "?", "!", "\u201d", '"'}:
+def is_headline(sent: Sequence[str]) -> bool:
+    """Whether a sentence (its tokens' text) is a title-case line without final punctuation: NER is unreliable there.
+
+    >>> is_headline("Zelensky Meets Allies in Kyiv Amid Talks".split()), is_headline("Zelensky met allies in Kyiv .".split())
+    (True, False)
+    """
+    words = [w for w in sent if w.isalpha() and len(w) > 3]  # what spaCy calls alphabetic (Token.is_alpha)
+    if len(words) < 3 or sent[-1] in {".", "?", "!", "\u201d", '"'}:
         return False
-    capitalized = sum(1 for t in words if t.text[0].isupper())
+    capitalized = sum(1 for w in words if w[0].isupper())
     return capitalized / len(words) >= 0.6
 
 
@@ -142,7 +152,7 @@ def concept_acronyms(doc: Doc, words: Words | None = None) -> set[str]:
     """
     out = set()
     for i, text in enumerate((words or Words(doc)).text):
-        if not _ACRONYM.match(text) or not text.isupper():
+        if not text.isupper() or not _ACRONYM.match(text):
             continue
         tok = doc[i]
         # "(X)" after lowercase words
@@ -168,20 +178,21 @@ def concept_acronyms(doc: Doc, words: Words | None = None) -> set[str]:
     return out
 
 
-def _trim(doc: Doc, start: int, end: int) -> tuple[int, int]:
+def _trim(words: Words, start: int, end: int) -> tuple[int, int]:
     """Drop determiners, possessive endings and punctuation at a span's edges.
 
     Words before an article inside the span go too when none is a name: "Later the X Army".
     """
+    lower = words.lower
     for k in range(start + 1, min(end - 1, start + 4)):
-        if doc[k].lower_ in {"the", "a", "an"}:
-            if not any(doc[j].pos_ in {"PROPN", "NUM"} or doc[j].text in _APOS for j in range(start, k)):
+        if lower[k] in {"the", "a", "an"}:
+            if not any(words.pos[j] in {"PROPN", "NUM"} or words.text[j] in _APOS for j in range(start, k)):
                 start = k
             break
-    while start < end and (doc[start].lower_ in {"the", "a", "an"} or doc[start].is_punct or doc[start].is_space):
+    while start < end and (lower[start] in {"the", "a", "an"} or words.punct[start] or words.space[start]):
         start += 1
-    while end > start and (doc[end - 1].text in _APOS or doc[end - 1].is_punct or doc[end - 1].is_space
-                           or doc[end - 1].lower_ in {"and", "or", "of", "the", "for", "in"}):
+    while end > start and (words.text[end - 1] in _APOS or words.punct[end - 1] or words.space[end - 1]
+                           or lower[end - 1] in {"and", "or", "of", "the", "for", "in"}):
         end -= 1
     return start, end
 
@@ -193,8 +204,8 @@ class MentionFinder:
         self.doc = doc
         self.kb = kb
         self.words = words if words is not None else Words(doc)
-        self.furniture = boilerplate(doc)
-        self.headlines = [s for s in doc.sents if is_headline(s)]
+        self.furniture = boilerplate(self.words.string)
+        self.headlines = [(a, b) for a, b in self.words.sentences if is_headline(self.words.text[a:b])]  # token ranges
         self.drafts: list[Draft] = []
         self.kb_tokens: dict[int, str] = {}
         self.concepts = concept_acronyms(doc, self.words)
@@ -202,38 +213,39 @@ class MentionFinder:
     # -- sources -------------------------------------------------------------------------
 
     def from_entities(self) -> None:
-        doc = self.doc
+        doc, words = self.doc, self.words
         for span in doc.spans.get(GAZETTEER, []):
             type_ = span.label_[len(RULER_PREFIX):]
             if type_ == "Position":
                 continue  # offices are read by the title rules, which also find their holder
-            if len(span) == 1 and (span[0].lower_ in lx.COMMON_PLACE_WORDS or span[0].pos_ not in {"PROPN"} and span[0].is_sent_start is False and span[0].pos_ in {"ADJ", "ADV", "VERB", "NOUN"}):
+            first = span.start
+            if len(span) == 1 and (words.lower[first] in lx.COMMON_PLACE_WORDS or words.pos[first] not in {"PROPN"}
+                                   and doc[first].is_sent_start is False and words.pos[first] in {"ADJ", "ADV", "VERB", "NOUN"}):
                 continue  # "West", "Split": a place name that is an ordinary word here
             self._add(span.start, span.end, type_, "kb", qid=span.id_ or None, weight=3.0)
-            for t in span:
-                self.kb_tokens[t.i] = type_
+            for i in range(span.start, span.end):
+                self.kb_tokens[i] = type_
         for ent in doc.ents:
             label = ent.label_
             if label in _NER_TYPES:
                 for start, end, type_ in self._split_titles(ent.start, ent.end, _NER_TYPES[label]):
                     self._add(start, end, type_, "ner", weight=1.0)
-            elif label == "NORP" and ent.end < len(self.doc) and self.doc[ent.end].lower_ in lx.AREA_NOUNS \
-                    and ent[-1].lower_ not in lx.NOT_AREA_MODIFIERS:
+            elif label == "NORP" and ent.end < len(doc) and words.lower[ent.end] in lx.AREA_NOUNS \
+                    and words.lower[ent.end - 1] not in lx.NOT_AREA_MODIFIERS:
                 self._add(ent.start, ent.end, "Location", "ner", weight=1.0)  # "the Belgorod region"
 
     def _split_titles(self, start: int, end: int, type_: str) -> list[tuple[int, int, str]]:
         """An NER span that swallowed a title: "Kremlin Spokesman Dmitry Peskov" -> Kremlin, Dmitry Peskov."""
-        doc = self.doc
-        titles = lx.TITLE_HEADS | lx.TITLE_MODIFIERS | lx.RANKS | lx.HONORIFICS
+        words = self.words
         # "Abuja, Nigeria": a place and the place it is in
         for k in range(start + 1, end - 1):
-            if doc[k].text == "," and type_ in _LOCATION_TYPES:
+            if words.text[k] == "," and type_ in _LOCATION_TYPES:
                 return [(start, k, type_), *self._split_titles(k + 1, end, type_)]
         # "Italy's Eni": the owner and the owned are two mentions
         for k in range(start + 1, end - 1):
-            if doc[k].text in _APOS:
+            if words.text[k] in _APOS:
                 return [(start, k, "Location"), *self._split_titles(k + 1, end, "Organization" if type_ != "Person" else type_)]
-        if end - start == 1 and doc[start].lower_ in lx.CHANNELS and type_ == "Person":
+        if end - start == 1 and words.lower[start] in lx.CHANNELS and type_ == "Person":
             return [(start, end, "Organization")]
         # "the Prime Minister of Peru Gustavo Adrianzen": a country the model ran into the name
         k = start
@@ -241,7 +253,7 @@ class MentionFinder:
             k += 1
         if type_ == "Person" and start < k and end - k >= 2:
             return [(start, k, "Country"), (k, end, "Person")]
-        heads = [i for i in range(start, end) if doc[i].lower_ in lx.TITLE_HEADS | lx.RANKS or doc[i].lower_ in {"staff"}]
+        heads = [i for i in range(start, end) if words.lower[i] in _HEADS_AND_RANKS or words.lower[i] == "staff"]
         if not heads or type_ not in {"Person", "Organization"}:
             return [(start, end, type_)]
         out = []
@@ -249,7 +261,7 @@ class MentionFinder:
         if last + 1 < end:  # a name after the title: the person
             out.append((last + 1, end, "Person"))
         first = heads[0]
-        while first > start and doc[first - 1].lower_ in titles:
+        while first > start and words.lower[first - 1] in _TITLE_WORDS:
             first -= 1
         if first > start and type_ == "Organization" or first > start and last + 1 == end:
             out.append((start, first, "Organization" if type_ == "Organization" or last + 1 == end else type_))
@@ -257,12 +269,12 @@ class MentionFinder:
 
     def from_head_nouns(self) -> None:
         """Capitalized names ending in a unit or organization head noun."""
-        doc = self.doc
+        doc, words = self.doc, self.words
         i = 0
         while i < len(doc):
-            tok = doc[i]
-            low = tok.lower_
-            if tok.text[:1].isupper() and (low in lx.MILITARY_HEADS or low in lx.ORG_HEADS or low in lx.PLACE_HEADS) and i > 0:
+            low = words.lower[i]
+            if words.text[i][:1].isupper() and (low in lx.MILITARY_HEADS or low in lx.ORG_HEADS or low in lx.PLACE_HEADS) and i > 0:
+                tok = doc[i]
                 start = i
                 j = i - 1
                 while j >= 0 and (self._name_part(doc[j]) or doc[j].lower_ == "the" and j > 1 and doc[j - 1].lower_ == "of"
@@ -270,7 +282,7 @@ class MentionFinder:
                     start = j  # "Army Aviation of the Land Forces"
                     j -= 1
                 k = start  # "Chief of the General Staff": an office of the body, not part of its name
-                while k < i and (doc[k].lower_ in lx.TITLE_HEADS | lx.RANKS or doc[k].lower_ in {"of", "the"}) \
+                while k < i and (doc[k].lower_ in _HEADS_AND_RANKS or doc[k].lower_ in {"of", "the"}) \
                         and any(doc[x].lower_ == "of" for x in range(k, i)):
                     k += 1
                 if k > start and doc[k - 1].lower_ in {"of", "the"}:
@@ -286,7 +298,7 @@ class MentionFinder:
                                                 and doc[k + 1].text[:1].isupper()) and not doc[k].is_sent_start:
                             k += 1
                         end = k
-                start, end = _trim(doc, start, end)
+                start, end = _trim(words, start, end)
                 if end - start >= 2 or (end - start == 1 and low in lx.MILITARY_HEADS and tok.tag_ == "NNPS"):
                     type_ = ("MilitaryUnit" if low in lx.MILITARY_HEADS else "Location" if low in lx.PLACE_HEADS
                              else "Organization")
@@ -396,41 +408,39 @@ class MentionFinder:
 
     def from_title_appositions(self, heads: frozenset[str]) -> None:
         """ "Valeriy Zaluzhniy, commander-in-chief of ..." : a name in apposition to a title is a person."""
-        doc = self.doc
-        for i in self.words.where("text", {","}):
-            tok = doc[i]
-            if tok.i < 2 or tok.i + 1 >= len(doc):
+        words = self.words
+        text, lower, pos, n = words.text, words.lower, words.pos, len(words.text)
+        for i in words.where("text", {","}):
+            if i < 2 or i + 1 >= n:
                 continue
-            nxt = doc[tok.i + 1]
-            k = tok.i + 1
-            while k < len(doc) and (doc[k].lower_ in {"the", "a", "an", "its", "his", "her"} | lx.TITLE_MODIFIERS
-                                    or doc[k].pos_ == "PROPN" and k + 1 < len(doc) and doc[k + 1].text in _APOS
-                                    or doc[k].text in _APOS and k > tok.i + 1):
+            k = i + 1
+            while k < n and (lower[k] in _APPOSITION_LEAD or pos[k] == "PROPN" and k + 1 < n and text[k + 1] in _APOS
+                             or text[k] in _APOS and k > i + 1):
                 k += 1  # "X, Ukraine's top commander"
-            if k >= len(doc) or doc[k].lower_.split("-")[0] not in heads and doc[k].lower_ not in heads:
+            if k >= n or lower[k].split("-")[0] not in heads and lower[k] not in heads:
                 continue
             # walk back over a capitalized name before the comma
-            end = tok.i
+            end = i
             start = end
-            while start > 0 and doc[start - 1].pos_ == "PROPN" and doc[start - 1].text[:1].isupper():
+            while start > 0 and pos[start - 1] == "PROPN" and text[start - 1][:1].isupper():
                 start -= 1
-            while start < end and doc[start].lower_ in lx.RANKS | lx.HONORIFICS:
+            while start < end and lower[start] in _RANKS_AND_HONORIFICS:
                 start += 1
-            if 2 <= end - start <= 4 and nxt is not None:
+            if 2 <= end - start <= 4:
                 self._add(start, end, "Person", "title", weight=2.5)
 
     def from_title_prefix(self, heads: frozenset[str]) -> None:
         """ "President Ilona Vardanyan", "General Jan Novak": capitalized names right after a title or rank."""
         doc = self.doc
+        skip = lx.RANKS | lx.HONORIFICS | lx.TITLE_MODIFIERS | heads | lx.ORG_HEADS  # words between a title and the name
         for i, low in enumerate(self.words.lower):
-            if low not in heads and low not in lx.RANKS and low.split("-")[-1] not in heads:
+            if low not in heads and low not in lx.RANKS and ("-" not in low or low.split("-")[-1] not in heads):
                 continue
             tok = doc[i]
             start = tok.i + 1
-            skip = lx.RANKS | lx.HONORIFICS | lx.TITLE_MODIFIERS | heads | lx.ORG_HEADS
             while start < len(doc) and (doc[start].lower_ in skip or doc[start].text == "-"):
                 start += 1
-            if start > tok.i + 1 and doc[start - 1].lower_ not in skip | {"-"}:
+            if start > tok.i + 1 and doc[start - 1].lower_ not in skip and doc[start - 1].lower_ != "-":
                 continue
             end = start
             while end < len(doc) and end - start < 5 and not doc[end].is_sent_start and (
@@ -444,51 +454,50 @@ class MentionFinder:
     # -- assembly ------------------------------------------------------------------------
 
     def _add(self, start: int, end: int, type_: str, source: str, *, name=None, qid=None, weight=1.0) -> None:
-        start, end = _trim(self.doc, start, end)
+        start, end = _trim(self.words, start, end)
         if end <= start:
             return
         self.drafts.append(Draft(start, end, type_, source, name=name, qid=qid, weight=weight))
 
     def _keep(self, d: Draft) -> bool:
-        doc = self.doc
-        span = doc[d.start : d.end]
-        text = span.text
-        begin = span.start_char
+        doc, words = self.doc, self.words
+        n = len(words.text)
+        text = words.span_text(d.start, d.end)
+        begin = words.idx[d.start]
         if any(a <= begin < b for a, b in self.furniture):
             return False
         if not any(c.isalpha() for c in text):
             return False
-        if d.source not in {"phrase"} and not any(t.text[:1].isupper() for t in span):
+        if d.source not in {"phrase"} and not any(w[:1].isupper() for w in words.text[d.start : d.end]):
             return False
-        if span[-1].lower_ in lx.NON_ENTITY_HEADS:
+        if words.lower[d.end - 1] in lx.NON_ENTITY_HEADS:
             return False
         if d.source == "ner" and "\n" in text:
             return False
-        if d.source == "ner" and any(h.start <= d.start < h.end for h in self.headlines) and any(
-            t.pos_ in {"VERB", "ADV", "ADP", "AUX", "PRON", "DET", "SCONJ"} or t.is_stop for t in span
+        if d.source == "ner" and any(a <= d.start < b for a, b in self.headlines) and any(
+            t.pos_ in {"VERB", "ADV", "ADP", "AUX", "PRON", "DET", "SCONJ"} or t.is_stop for t in doc[d.start : d.end]
         ):
             # title case makes the model read ordinary words as names: "... to Compete Strategically"
             return False
-        if d.source in {"ner"} and self.kb is not None and (d.type != "Person" or len(span) == 1) and self.kb.demonym(text):
+        if d.source in {"ner"} and self.kb is not None and (d.type != "Person" or d.end - d.start == 1) and self.kb.demonym(text):
             return False
-        if d.type == "Person" and d.source == "ner" and (any(c.isdigit() for c in text) or span[-1].tag_ == "NNPS"):
+        if d.type == "Person" and d.source == "ner" and (any(c.isdigit() for c in text) or doc[d.end - 1].tag_ == "NNPS"):
             return False
         if d.source == "ner" and text in self.concepts:  # "20 HIMARS", "open-source intelligence (OSINT)"
             return False
-        if d.end - d.start == 1 and d.source in {"ner", "kb"} and 0 < d.start and d.end + 1 < len(doc) and doc[d.start - 1].text == "(" \
-                and doc[d.end].text == ")" and doc[d.end + 1].pos_ == "PROPN" and doc[d.end + 1].text[:1].isupper():
+        if d.end - d.start == 1 and d.source in {"ner", "kb"} and 0 < d.start and d.end + 1 < n and words.text[d.start - 1] == "(" \
+                and words.text[d.end] == ")" and words.pos[d.end + 1] == "PROPN" and words.text[d.end + 1][:1].isupper():
             return False  # "President (Vladimir) Putin": a first name, not a place
-        nxt = doc[d.end] if d.end < len(doc) else None
-        if d.source == "ner" and nxt is not None and nxt.text == "-" and not span[-1].whitespace_ and not nxt.whitespace_:
+        if d.source == "ner" and d.end < n and words.text[d.end] == "-" and not doc[d.end - 1].whitespace_ and not doc[d.end].whitespace_:
             return False  # part of a compound name: "IRIS-T", "F-16"
-        if nxt is not None and nxt.lower_ in lx.MEDIA_WORKS:
+        if d.end < n and words.lower[d.end] in lx.MEDIA_WORKS:
             return False  # "the BBC's Newshour programme"
-        if d.source == "ner" and len(span) == 1 and span[0].lower_ in lx.COMMON_PLACE_WORDS:
+        if d.source == "ner" and d.end - d.start == 1 and words.lower[d.start] in lx.COMMON_PLACE_WORDS:
             return False
-        if len(span) == 1 and d.source == "ner" and span[0].lower_ in lx.TITLE_HEADS | lx.RANKS | lx.TITLE_MODIFIERS:
+        if d.end - d.start == 1 and d.source == "ner" and words.lower[d.start] in _HEADS_RANKS_MODIFIERS:
             return False
         # a name that modifies a date or an observance: "Marine Corps Day"
-        if d.end < len(doc) and doc[d.end].lower_ in lx.NON_ENTITY_HEADS and doc[d.end].text[:1].isupper():
+        if d.end < n and words.lower[d.end] in lx.NON_ENTITY_HEADS and words.text[d.end][:1].isupper():
             return False
         return True
 
@@ -570,64 +579,64 @@ class MentionFinder:
 
     def context_type(self, d: Draft) -> tuple[str, float] | None:
         """Type evidence from the words around a mention."""
-        doc = self.doc
-        prev = doc[d.start - 1] if d.start > 0 else None
-        nxt = doc[d.end] if d.end < len(doc) else None
-        last = doc[d.end - 1]
-        if d.end - d.start >= 2 and last.text[:1].isupper() and last.lower_ in lx.AREA_NOUNS and d.type != "Country" \
-                and doc[d.end - 2].lower_ not in lx.NOT_AREA_MODIFIERS:
+        doc, words = self.doc, self.words
+        lower, lemma, pos = words.lower, words.lemma, words.pos
+        prev = d.start - 1 if d.start > 0 else None  # the tokens before and after the mention, and its last one
+        nxt = d.end if d.end < len(doc) else None
+        last = d.end - 1
+        if d.end - d.start >= 2 and words.text[last][:1].isupper() and lower[last] in lx.AREA_NOUNS and d.type != "Country" \
+                and lower[d.end - 2] not in lx.NOT_AREA_MODIFIERS:
             return "AdministrativeArea", 3.0  # "Gezira State", "North Waziristan District" (not "Islamic State")
         cls = self._class_noun_before(d.start, allow_list=d.type != "Person")
         if cls is not None:
             return cls
         # "the regional capital Zaporizhzhia", "the town Bakhmut"
-        if prev is not None and prev.lemma_.lower() in lx.SETTLEMENT_NOUNS and prev.pos_ == "NOUN" and d.type != "Country":
+        if prev is not None and lemma[prev] in lx.SETTLEMENT_NOUNS and pos[prev] == "NOUN" and d.type != "Country":
             return "Settlement", 4.0
         # "Avdiivka, the previously contested town"
         k = d.end
-        if k + 1 < len(doc) and doc[k].text == "," and doc[k + 1].lower_ == "the" and d.type != "Country":
-            for t in doc[k + 2 : k + 7]:
-                if t.lemma_.lower() in lx.SETTLEMENT_NOUNS and t.pos_ == "NOUN":
+        if k + 1 < len(doc) and words.text[k] == "," and lower[k + 1] == "the" and d.type != "Country":
+            for t in range(k + 2, min(k + 7, len(doc))):
+                if lemma[t] in lx.SETTLEMENT_NOUNS and pos[t] == "NOUN":
                     return "Settlement", 4.0
-                if t.pos_ not in {"ADV", "ADJ", "VERB"}:
+                if pos[t] not in {"ADV", "ADJ", "VERB"}:
                     break
-        if nxt is not None and nxt.lower_ == "and" and d.type != "Country":
+        if nxt is not None and lower[nxt] == "and" and d.type != "Country":
             k = d.end + 1
-            while k < len(doc) and doc[k].pos_ == "PROPN":
+            while k < len(doc) and pos[k] == "PROPN":
                 k += 1
-            if k < len(doc) and k > d.end + 1 and doc[k].lemma_.lower() in lx.AREA_NOUNS and doc[k].tag_ == "NNS":
+            if k < len(doc) and k > d.end + 1 and lemma[k] in lx.AREA_NOUNS and doc[k].tag_ == "NNS":
                 return "AdministrativeArea", 4.0
-        if nxt is not None and nxt.lemma_.lower() in lx.AREA_NOUNS and nxt.tag_ == "NNS" and d.type != "Country" and d.start > 0 and doc[d.start - 1].lower_ == "and":
+        if nxt is not None and lemma[nxt] in lx.AREA_NOUNS and doc[nxt].tag_ == "NNS" and d.type != "Country" and d.start > 0 and lower[d.start - 1] == "and":
             return "AdministrativeArea", 4.0
-        if nxt is not None and nxt.lower_ in lx.AREA_NOUNS and (d.type in _LOCATION_TYPES | {"Organization"} or d.source == "ner"):
+        if nxt is not None and lower[nxt] in lx.AREA_NOUNS and (d.type in _LOCATION_TYPES | {"Organization"} or d.source == "ner"):
             if d.type != "Country":
                 d.end += 1
             return "AdministrativeArea", 2.0
-        if nxt is not None and nxt.lower_ in {"city", "town", "village"} and d.type != "Country":
+        if nxt is not None and lower[nxt] in {"city", "town", "village"} and d.type != "Country":
             return "Settlement", 5.0  # "Kherson city"
-        if prev is not None and prev.lower_ in {"near", "outside", "around", "toward", "towards"} and d.type == "Person" \
-                and d.source == "ner" and last.dep_ == "pobj" and not (nxt is not None and nxt.text in _APOS):
+        if prev is not None and lower[prev] in {"near", "outside", "around", "toward", "towards"} and d.type == "Person" \
+                and d.source == "ner" and doc[last].dep_ == "pobj" and not (nxt is not None and words.text[nxt] in _APOS):
             return "Settlement", 1.5  # "the situation near Chasiv Yar"
-        if prev is not None and prev.lower_ in lx.LOCATIVE_PREPS and d.type == "Organization" and d.source == "ner":
+        if prev is not None and lower[prev] in lx.LOCATIVE_PREPS and d.type == "Organization" and d.source == "ner":
             # "fighting in X" (not "in X's force", "in X grants", "near X University")
-            if prev.lower_ in {"in", "near", "around", "outside", "into"} and last.dep_ == "pobj" \
-                    and last.lower_ not in lx.ORG_HEADS | lx.MILITARY_HEADS and not (nxt is not None and nxt.text in _APOS):
+            if lower[prev] in {"in", "near", "around", "outside", "into"} and doc[last].dep_ == "pobj" \
+                    and lower[last] not in lx.ORG_HEADS | lx.MILITARY_HEADS and not (nxt is not None and words.text[nxt] in _APOS):
                 return "Settlement", 1.5
         return None
 
     def _class_noun_before(self, i: int, allow_list: bool = True) -> tuple[str, float] | None:
         """ "the city of X", "the villages of X, Y and Z", "the mayor of X": the class the text gives X."""
-        doc = self.doc
+        words = self.words
         k = i - 1
         # walk back over a list: "X, Y and" before this mention
-        while allow_list and k >= 1 and (doc[k].text == "," or doc[k].lower_ == "and"):
+        while allow_list and k >= 1 and (words.text[k] == "," or words.lower[k] == "and"):
             k -= 1
-            while k >= 0 and (doc[k].pos_ == "PROPN" or doc[k].text == "-"):
+            while k >= 0 and (words.pos[k] == "PROPN" or words.text[k] == "-"):
                 k -= 1
-        if k < 1 or doc[k].lower_ != "of":
+        if k < 1 or words.lower[k] != "of":
             return None
-        noun = doc[k - 1]
-        lemma = noun.lemma_.lower()
+        lemma = words.lemma[k - 1]
         if lemma in lx.SETTLEMENT_NOUNS or lemma in {"mayor"}:
             return "Settlement", 5.0
         if lemma in lx.AREA_NOUNS or lemma in {"governor"}:
@@ -647,7 +656,7 @@ class MentionFinder:
         self.concepts |= {doc[d.start : d.end].text for d in self.drafts if d.source == "ner" and d.type in {"Organization", "Person"}
                           and d.start > 0 and _counted(doc[d.start - 1])}
         self.concepts |= {doc[i].text for i in self.words.where("pos", {"PROPN"})
-                          if i > 0 and doc[i].dep_ != "compound" and _counted(doc[i - 1])}
+                          if i > 0 and _counted(doc[i - 1]) and doc[i].dep_ != "compound"}
         kept = self.resolve_overlaps()
         taken = {t for d in kept for t in range(d.start, d.end)}
         for d in kept:
@@ -724,18 +733,18 @@ class MentionFinder:
                 d.type, d.source, d.weight = max(sorted(set(types)), key=types.count), "context", max(d.weight, 2.0)
 
 
-def to_mentions(doc: Doc, drafts: list[Draft], sent_index: dict[int, int]) -> list[Mention]:
+def to_mentions(drafts: list[Draft], words: Words) -> list[Mention]:
     out = []
     for d in drafts:
-        span = doc[d.start : d.end]
-        text = span.text
+        start, end = words.offsets(d.start, d.end)
+        text = words.string[start:end]
         out.append(
             Mention(
-                start=span.start_char,
-                end=span.end_char,
+                start=start,
+                end=end,
                 text=text,
                 type=d.type,
-                sentence=sent_index[span.sent.start],
+                sentence=words.sentence[d.start],
                 name=d.name or text,
                 source=d.source,
                 confidence=min(0.99, 0.55 + 0.12 * d.weight),

@@ -2,9 +2,10 @@
 
 Built once from ``data/kb-sources`` (:func:`build_default`, ``kg kb build``) and opened
 read-only by the linker (:meth:`KnowledgeBase.open`). Every name is stored with two
-keys, :func:`normalize` and :func:`translit_key`; an FTS5 trigram index over the
-normalized keys serves a bounded fuzzy fallback. See
-``docs/decisions/2026-11-25-knowledge-base-sqlite.md``.
+keys, :func:`normalize` and :func:`translit_key`; the distinct normalized keys (table
+``grams``) serve a bounded fuzzy fallback, searched in memory by pieces of the keys. See
+``docs/decisions/2026-11-25-knowledge-base-sqlite.md`` and
+``docs/decisions/2026-11-25-fuzzy-lookup-in-memory.md``.
 """
 
 from __future__ import annotations
@@ -140,6 +141,16 @@ def _name_rows(entry: KBEntry) -> Iterator[tuple[str, str, str, str, str, int]]:
             yield name, normalize(name), translit_key(name), entry.qid, kind, rank
 
 
+def _cuts(length: int) -> tuple[tuple[int, int], ...]:
+    """Where a key of this length is cut into three pieces, ``(start, end)``; the last takes the rest.
+
+    >>> _cuts(10)
+    ((0, 3), (3, 6), (6, 10))
+    """
+    size = length // 3
+    return (0, size), (size, 2 * size), (2 * size, length)
+
+
 def _batched(items: Iterable[Any], size: int = _BATCH) -> Iterator[list[Any]]:
     iterator = iter(items)
     while batch := list(itertools.islice(iterator, size)):
@@ -158,6 +169,8 @@ class KnowledgeBase:
         self.path = path
         self._demonyms: dict[str, Candidate] | None = None  # read whole on first use: a few hundred names
         self._fuzzy_found: dict[str, dict[str, float]] = {}  # the last fuzzy searches, by normalized name
+        self._keys: set[str] | None = None  # every name and key of a name (:meth:`_known`), read on first use
+        self._pieces: dict[tuple[int, int], dict[str, list[str]]] | None = None  # fuzzy keys by piece (:meth:`_near`)
 
     # ------------------------------------------------------------------ building
 
@@ -298,17 +311,24 @@ class KnowledgeBase:
             return []
         short = len(translit) < 4  # short keys collide ("EE.UU." ~ "EU"): exact and normalized only
         best: dict[str, float] = {}
-        rows = self._db.execute(
-            "SELECT qid, kind, name = ?, norm = ? FROM names WHERE (name = ? OR norm = ? OR translit = ?) AND kind != 'demonym'",
-            (name, norm, name, norm, None if short else translit),
-        )
-        for qid, kind, exact, normal in rows:
-            weight = _WEIGHTS["exact" if exact else "norm" if normal else "translit", kind]
-            best[qid] = max(best.get(qid, 0.0), weight)
+        if self._known(name, norm, translit):  # most names in a text are no item's: those skip the query
+            rows = self._db.execute(
+                "SELECT qid, kind, name = ?, norm = ? FROM names WHERE (name = ? OR norm = ? OR translit = ?) AND kind != 'demonym'",
+                (name, norm, name, norm, None if short else translit),
+            )
+            for qid, kind, exact, normal in rows:
+                weight = _WEIGHTS["exact" if exact else "norm" if normal else "translit", kind]
+                best[qid] = max(best.get(qid, 0.0), weight)
         candidates = self._candidates(best, types)
         if not candidates and len(norm) >= 6:
             candidates = self._candidates(self._fuzzy(norm), types)
         return candidates[:limit]
+
+    def _known(self, *keys: str) -> bool:
+        """Whether one of these is a name, normalized key or transliteration key of some item (demonyms aside)."""
+        if self._keys is None:
+            self._keys = {k for row in self._db.execute("SELECT name, norm, translit FROM names WHERE kind != 'demonym'") for k in row}
+        return any(k in self._keys for k in keys)
 
     def _fuzzy(self, norm: str) -> dict[str, float]:
         found = self._fuzzy_found.get(norm)
@@ -320,20 +340,35 @@ class KnowledgeBase:
 
     def _fuzzy_search(self, norm: str) -> dict[str, float]:
         bound = 1 if len(norm) < 9 else 2
-        # a key within ``bound`` edits of ``norm`` contains one of ``bound + 1`` disjoint pieces of it unchanged
-        size = len(norm) // (bound + 1)
-        pieces = [norm[i * size : (i + 1) * size if i < bound else len(norm)] for i in range(bound + 1)]
-        query = " OR ".join('"{}"'.format(p.replace('"', '""')) for p in pieces)
-        found = self._db.execute(
-            "SELECT norm FROM grams WHERE grams MATCH ? AND length(norm) BETWEEN ? AND ?", (query, len(norm) - bound, len(norm) + bound)
-        )
-        keys = [n for (n,) in found]
+        keys = self._near(norm, bound)
         close = {keys[i]: d for _, d, i in process.extract(norm, keys, scorer=Levenshtein.distance, score_cutoff=bound, limit=None)}
         best: dict[str, float] = {}
         for key, distance in close.items():
             for (qid,) in self._db.execute("SELECT qid FROM names WHERE norm = ? AND kind != 'demonym'", (key,)):
                 best[qid] = max(best.get(qid, 0.0), _FUZZY_WEIGHT - 0.1 * distance)
         return best
+
+    def _near(self, norm: str, bound: int) -> list[str]:
+        """The fuzzy keys that may lie within ``bound`` (at most 2) edits of ``norm``: every one that does, and a few more.
+
+        Each key is cut into three pieces (:func:`_cuts`); two edits leave one of them whole, shifted by at most
+        two characters. So a key within ``bound`` edits has a piece that reappears in ``norm`` near its own place.
+        """
+        if self._pieces is None:  # read on first use: the keys by length and piece number, then by piece
+            self._pieces = {}
+            for (key,) in self._db.execute("SELECT norm FROM grams"):
+                for i, (start, end) in enumerate(_cuts(len(key))):
+                    self._pieces.setdefault((len(key), i), {}).setdefault(key[start:end], []).append(key)
+        found: list[str] = []
+        for length in range(len(norm) - bound, len(norm) + bound + 1):
+            # a whole piece moves by what the edits before it add; the edits after it make up the rest of the change
+            shifts = [s for s in range(-bound, bound + 1) if abs(s) + abs(len(norm) - length - s) <= bound]
+            for i, (start, end) in enumerate(_cuts(length)):
+                pieces = self._pieces.get((length, i), {})
+                for s in shifts:
+                    if start + s >= 0:
+                        found += pieces.get(norm[start + s : end + s], ())
+        return list(dict.fromkeys(found))
 
     def _candidates(self, weights: dict[str, float], types: Collection[str] | None) -> list[Candidate]:
         allowed = None if types is None else {s for t in types for s in (t, *_SUBTYPES.get(t, ()))}

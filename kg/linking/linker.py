@@ -46,6 +46,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from ..records import Candidate, Entity, Link, Mention, Resolution
 
@@ -162,6 +163,12 @@ def _words(text: str) -> set[str]:
     return {w.casefold() for w in _WORD.findall(text)}
 
 
+@lru_cache(maxsize=4096)
+def _described(description: str) -> frozenset[str]:
+    """The words of an item's description that say something of its identity (items recur across documents)."""
+    return frozenset(_words(description) - _BLAND)
+
+
 def proper_names(names: Iterable[str]) -> list[str]:
     """The names worth looking up: with a capital letter, and not one generic word.
 
@@ -169,7 +176,7 @@ def proper_names(names: Iterable[str]) -> list[str]:
     ['Kyiv City Council', 'US', 'Kyiv']
     """
     return [n for n in dict.fromkeys(names)
-            if any(ch.isupper() for ch in n) and not (len(n.split()) == 1 and n.casefold() in _GENERIC)]
+            if any(map(str.isupper, n)) and not (len(n.split()) == 1 and n.casefold() in _GENERIC)]
 
 
 def _guessed(m: Mention, kb_type) -> bool:
@@ -219,13 +226,15 @@ class _Document:
         self._ancestors: dict[str, frozenset[str]] = {}
         self._found: dict[str, dict[str, tuple[float, Candidate]]] = {}
         self.candidates: dict[str, list[_Found]] = {e.key: self._lookup(e, ex.mentions) for e in self.entities}
-        self.text_class = {e.key: _text_class((ex.mentions[i] for i in e.mentions), self._type) for e in self.entities}
         # each entity's most likely item before disambiguation: the anchors coherence is measured against
         self.anchors: dict[str, _Found] = {}
         for e in self.entities:
             plausible = [f for f in self.candidates[e.key] if _compatible(e.type, f.candidate.type) is not None]
             if plausible:
                 self.anchors[e.key] = max(plausible, key=lambda f: (f.hinted, f.candidate.score, f.candidate.qid))
+        # what only the features of an entity's own candidates read (:meth:`features`): for the entities that have some
+        scored = [e for e in self.entities if e.key in self.anchors]
+        self.text_class = {e.key: _text_class((ex.mentions[i] for i in e.mentions), self._type) for e in scored}
         # the document's countries, and which entities name them: the countries it names, and those of the places
         # it names unambiguously ("Minneapolis", "England": the only item of that name)
         self.country_of: dict[str, set[str]] = {}
@@ -259,14 +268,14 @@ class _Document:
                 self.said_in.setdefault(subject, set()).add(target)
         starts = {m.start for m in ex.mentions if m.type == "Person"}
         self.before_person = {
-            e.key for e in self.entities
+            e.key for e in scored
             if all(any(ex.mentions[i].end + k in starts and not ex.document.text[ex.mentions[i].end : ex.mentions[i].end + k].strip(" ()")
                        for k in (1, 2)) for i in e.mentions)
         }  # fmt: skip
         text = ex.document.text
         self.context: dict[str, set[str]] = {}
         said: dict[int, set[str]] = {}  # each sentence's words, read once
-        for e in self.entities:
+        for e in scored:
             sentences = {ex.mentions[i].sentence for i in e.mentions}
             words: set[str] = set()
             for s in sentences:
@@ -373,7 +382,7 @@ class _Document:
             # a city in a region of the document, a region holding one of its cities
             inside = place and bool(self.ancestors(c.qid) & (around - self.countries))
             contains = place and any(c.qid in self.ancestors(q) for q in around)
-            described = _words(c.description) - _BLAND
+            described = _described(c.description)
             shared = min(1.0, len(described & self.context.get(entity.key, set())) / len(described)) if described else 0.0
             rival = max((o.candidate.score for o in cands if o.candidate.qid != c.qid), default=0.0)
             agrees = contradicts = False

@@ -25,6 +25,7 @@ SOURCE_WEIGHT = {"kb": 3.0, "context": 3.0, "title": 2.5, "rule": 2.0, "phrase":
 _FAMILY = {"Person": "Person", "Organization": "Org", "MilitaryUnit": "Org", "Location": "Loc", "Country": "Loc",
            "AdministrativeArea": "Loc", "Settlement": "Loc", "Position": "Position"}
 _UNIT_GENERIC = {"corps", "force", "forces", "troops", "unit", "units", "of", "the", "and"}
+_ARTICLE = re.compile(r"^(the|The) ")  # dropped from a label and its aliases
 
 
 @lru_cache(maxsize=1 << 16)
@@ -90,10 +91,12 @@ def resolve(extraction: Extraction, kb=None, min_confidence: float = 0.0) -> Res
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
 
+    keys = [name_key(m.name) for m in mentions]  # each mention's name key, made once, and its transliteration key
+    spelled = keys if translit is None else [name_key(m.name, translit) for m in mentions]
     by_key: dict[tuple[str, str], int] = {}
     for i, m in enumerate(mentions):
         fam = "Position" if m.type == "Position" else "Entity"
-        for key in {name_key(m.name), name_key(m.name, translit)}:
+        for key in {keys[i], spelled[i]}:
             if not key:
                 continue
             if (fam, key) in by_key:
@@ -103,10 +106,10 @@ def resolve(extraction: Extraction, kb=None, min_confidence: float = 0.0) -> Res
 
     # "Belgorod" where the document also says "the Belgorod region": the region
     # (unless the text makes the name a city somewhere: "Kherson city", "the capital Kyiv")
-    cities = {name_key(m.name) for m in mentions if m.source == "context" and m.type == "Settlement"}
+    cities = {keys[i] for i, m in enumerate(mentions) if m.source == "context" and m.type == "Settlement"}
     for i, m in enumerate(mentions):
-        if _FAMILY.get(m.type) in {"Loc", "Org"} and m.type != "Country" and name_key(m.name) not in cities:
-            key = name_key(m.name)
+        if _FAMILY.get(m.type) in {"Loc", "Org"} and m.type != "Country" and keys[i] not in cities:
+            key = keys[i]
             for noun in lx.AREA_NOUNS:
                 j = by_key.get(("Entity", f"{key} {noun}"))
                 if j is not None and _FAMILY.get(mentions[j].type) == "Loc":
@@ -116,7 +119,7 @@ def resolve(extraction: Extraction, kb=None, min_confidence: float = 0.0) -> Res
     # surnames: a one-word mention equal to the last word of a person's full name
     full_names: dict[str, set[int]] = defaultdict(set)
     for i, m in enumerate(mentions):
-        words = name_key(m.name).split()
+        words = keys[i].split()
         if m.type == "Person" and len(words) >= 2:
             full_names[words[-1]].add(find(i))
             if translit is not None:
@@ -126,7 +129,7 @@ def resolve(extraction: Extraction, kb=None, min_confidence: float = 0.0) -> Res
         if r.property == "positionHeld" and mentions[r.subject].source == "ner":
             retype[r.subject] = "Person"
     for i, m in enumerate(mentions):
-        words = name_key(m.name).split()
+        words = keys[i].split()
         if len(words) == 1 and m.type != "Position" and m.source != "demonym":
             roots = {find(r) for r in full_names.get(words[0], set()) | full_names.get(name_key(words[0], translit), set())}
             if len(roots) == 1:
@@ -227,8 +230,8 @@ def resolve(extraction: Extraction, kb=None, min_confidence: float = 0.0) -> Res
             names = [mentions[members[0]].name]
         proper = [x for x in names if _is_proper(x) and not x.isupper()] or names
         label = max(proper, key=lambda x: (len(x.split()) if type_ == "Person" else 0, len(x), x))
-        label = re.sub(r"^(the|The) ", "", label)
-        aliases = sorted({re.sub(r"^(the|The) ", "", s) for s in surfaces + names} - {label})
+        label = _ARTICLE.sub("", label)
+        aliases = sorted({_ARTICLE.sub("", s) for s in surfaces + names} - {label})
         key = f"e{n}"
         entities.append(Entity(key=key, type=type_, name=label, aliases=tuple(aliases), mentions=tuple(members)))
         for i in members:
