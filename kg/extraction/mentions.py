@@ -46,9 +46,6 @@ class Draft:
     qid: str | None = None
     weight: float = 1.0
 
-    def chars(self, doc: Doc) -> tuple[int, int]:
-        return doc[self.start].idx, doc[self.end - 1].idx + len(doc[self.end - 1])
-
 
 _BYLINE = re.compile(
     r"^\s*[(\[]?\s*(?:by|reporting by|additional reporting by|writing by|editing by|compiled by|photo(?:graph)? by)\s",

@@ -256,7 +256,7 @@ class Store:
         ...     store.put_documents([("a", b'<http://example.org/s> <http://example.org/p> "o" .\\n')]), len(store)
         (1, 1)
         """
-        db = self._writable()
+        self._writable()
         self._begin()
         written: list[ox.NamedNode] = []  # loaded straight in: their index rows are read after the loop
         new: dict[ox.NamedNode, tuple[str, bytes]] = {}  # waiting to be loaded, in order

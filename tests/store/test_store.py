@@ -275,14 +275,18 @@ with Store.open(sys.argv[1]) as store:
 """
 
 
-@pytest.mark.parametrize("delay", [0.05, 0.2, 0.45])
-def test_store_killed_writer_leaves_old_or_new_graph(tmp_path, delay):
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(WRITER), str(tmp_path / "store")],
-                            stdout=subprocess.PIPE, text=True)
+def _kill_writer(script: str, store, delay: float) -> None:
+    """Run a writing script on ``store``; once it is ready, let it write ``delay`` seconds, then SIGKILL it."""
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), str(store)], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
     time.sleep(delay)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.2, 0.45])
+def test_store_killed_writer_leaves_old_or_new_graph(tmp_path, delay):
+    _kill_writer(WRITER, tmp_path / "store", delay)
     with Store.open(tmp_path / "store", lock_timeout=5) as store:
         assert _graph_size(store, "doc") in (3000, 5000)
         assert len({q.subject.value.split("/")[3] for q in store.quads()}) == 1  # one version, not a mix
@@ -345,12 +349,7 @@ with Store.open(sys.argv[1]) as store:
 
 @pytest.mark.parametrize("delay", [0.1, 0.3, 0.7])
 def test_store_killed_bulk_loader_leaves_whole_documents(tmp_path, delay):
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(BULK_WRITER), str(tmp_path / "store")],
-                            stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "ready"
-    time.sleep(delay)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
+    _kill_writer(BULK_WRITER, tmp_path / "store", delay)
     with Store.open(tmp_path / "store", read_only=True, lock_timeout=5) as store:
         sizes = {d: _graph_size(store, d) for d in store.documents()}
     assert sizes and set(sizes.values()) == {400}
