@@ -86,6 +86,8 @@ def _writing(store: Path, proc: subprocess.Popen, timeout: float = 300) -> bool:
 def _size(store: Path) -> int:
     """Bytes in the store's data files (its write-ahead log, and the index files a bulk load adds)."""
     total = 0
+    if not store.is_dir():  # the lock is taken before the store's directory is made
+        return total
     for p in store.iterdir():
         if p.name.startswith("LOG"):  # RocksDB's own messages
             continue
