@@ -206,12 +206,16 @@ def _statements(resolution: Resolution, make) -> set:
         add(node, KG_confidence, _dec(m.confidence))
         counts[key] = counts.get(key, 0) + 1
 
+    # a name one node bears as its label is no alias of another ("Kherson", the city, and "Kherson Oblast", which
+    # the text also calls "Kherson"): a lookup by that name finds the node it names
+    labels = {e.name.casefold() for e in resolution.entities}
     for e in resolution.entities:
         node = nodes[e.key]
         add(node, RDF_TYPE, _kg(e.type))
         add(node, RDFS_LABEL, Literal(_clean(e.name)))
         for alias in e.aliases:
-            add(node, SKOS_ALT, Literal(_clean(alias)))
+            if alias.casefold() not in labels:
+                add(node, SKOS_ALT, Literal(_clean(alias)))
         add(node, KG_mentionCount, _int(counts.get(e.key, 0)))
         if e.link.qid:
             add(node, OWL_SAME, _n(iri.wikidata_iri(e.link.qid)))

@@ -585,6 +585,8 @@ class MentionFinder:
                 and lower[d.end - 2] not in lx.NOT_AREA_MODIFIERS:
             return "AdministrativeArea", 3.0  # "Gezira State", "North Waziristan District" (not "Islamic State")
         cls = self._class_noun_before(d.start, allow_list=d.type != "Person")
+        if cls is None and d.type != "Country":
+            cls = self._copular_class(d)
         if cls is not None:
             return cls
         # "the regional capital Zaporizhzhia", "the town Bakhmut"
@@ -620,6 +622,21 @@ class MentionFinder:
             if lower[prev] in {"in", "near", "around", "outside", "into"} and doc[last].dep_ == "pobj" \
                     and lower[last] not in lx.ORG_HEADS | lx.MILITARY_HEADS and not (nxt is not None and words.text[nxt] in _APOS):
                 return "Settlement", 1.5
+        return None
+
+    def _copular_class(self, d: Draft) -> tuple[str, float] | None:
+        """ "Kherson and Luhansk are regions ...", "Bakhmut is a town ...": the class a copula gives its subject (or subjects)."""
+        tok = self.doc[d.start : d.end].root
+        while tok.dep_ == "conj" and tok.head is not tok:  # one of a list of subjects
+            tok = tok.head
+        if tok.dep_ != "nsubj" or tok.head.lemma_ != "be":
+            return None
+        for attr in tok.head.children:
+            if attr.dep_ == "attr" and attr.pos_ == "NOUN":
+                if attr.lemma_ in lx.AREA_NOUNS:
+                    return "AdministrativeArea", 4.0
+                if attr.lemma_ in lx.SETTLEMENT_NOUNS:
+                    return "Settlement", 4.0
         return None
 
     def _class_noun_before(self, i: int, allow_list: bool = True) -> tuple[str, float] | None:

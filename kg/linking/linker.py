@@ -207,6 +207,8 @@ def _text_class(mentions: Iterable[Mention], kb_type) -> str | None:
             worded[word] += 1
         elif m.type != "Location" and not _guessed(m, kb_type):
             votes[m.type] += 1
+            if m.source in _TEXT_SOURCES:
+                worded[m.type] += 1
         else:
             bare += 1
     ranked = votes.most_common(2)

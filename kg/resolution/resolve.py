@@ -22,6 +22,9 @@ from ..records import Entity, Extraction, Resolution
 #: Weight of a mention's type by what produced it.
 SOURCE_WEIGHT = {"kb": 3.0, "context": 3.0, "title": 2.5, "rule": 2.0, "phrase": 2.0, "acronym": 2.0,
                  "demonym": 2.0, "ner": 1.0}
+#: Confidence from which a mention's class is one the text names ("Kherson city", "the Kherson and Zaporizhzhia
+#: regions"), not one it suggests ("including Enerhodar" after a region).
+CLASS_NAMED = 0.9
 _FAMILY = {"Person": "Person", "Organization": "Org", "MilitaryUnit": "Org", "Location": "Loc", "Country": "Loc",
            "AdministrativeArea": "Loc", "Settlement": "Loc", "Position": "Position"}
 _UNIT_GENERIC = {"corps", "force", "forces", "troops", "unit", "units", "of", "the", "and"}
@@ -93,9 +96,17 @@ def resolve(extraction: Extraction, kb=None, min_confidence: float = 0.0) -> Res
 
     keys = [name_key(m.name) for m in mentions]  # each mention's name key, made once, and its transliteration key
     spelled = keys if translit is None else [name_key(m.name, translit) for m in mentions]
+    # a name the text gives both as a town and as a region ("Kherson city" / "the Kherson and Zaporizhzhia
+    # regions"): two places; a bare use of the name is the town
+    classed: dict[str, set[str]] = defaultdict(set)
+    for i, m in enumerate(mentions):
+        if m.source == "context" and m.type in {"Settlement", "AdministrativeArea"} and m.confidence >= CLASS_NAMED:
+            classed[keys[i]].add(m.type)
     by_key: dict[tuple[str, str], int] = {}
     for i, m in enumerate(mentions):
         fam = "Position" if m.type == "Position" else "Entity"
+        if len(classed.get(keys[i], ())) == 2 and m.source == "context" and m.type == "AdministrativeArea":
+            fam = "Region"
         for key in {keys[i], spelled[i]}:
             if not key:
                 continue
@@ -105,10 +116,12 @@ def resolve(extraction: Extraction, kb=None, min_confidence: float = 0.0) -> Res
                 by_key[(fam, key)] = i
 
     # "Belgorod" where the document also says "the Belgorod region": the region
-    # (unless the text makes the name a city somewhere: "Kherson city", "the capital Kyiv")
+    # (unless the text makes the name a city somewhere, "Kherson city", "the capital Kyiv", and not this
+    # mention a region)
     cities = {keys[i] for i, m in enumerate(mentions) if m.source == "context" and m.type == "Settlement"}
     for i, m in enumerate(mentions):
-        if _FAMILY.get(m.type) in {"Loc", "Org"} and m.type != "Country" and keys[i] not in cities:
+        region = m.source == "context" and m.type == "AdministrativeArea"
+        if _FAMILY.get(m.type) in {"Loc", "Org"} and m.type != "Country" and (keys[i] not in cities or region):
             key = keys[i]
             for noun in lx.AREA_NOUNS:
                 j = by_key.get(("Entity", f"{key} {noun}"))
@@ -211,12 +224,15 @@ def resolve(extraction: Extraction, kb=None, min_confidence: float = 0.0) -> Res
     for n, (root, members) in enumerate(sorted(groups.items())):
         votes: dict[str, float] = defaultdict(float)
         best: dict[str, float] = defaultdict(float)  # the strongest single piece of evidence per type
+        said: dict[str, bool] = defaultdict(bool)  # whether the context gives the type
         for i in members:
             t = retype.get(i, mentions[i].type)
             w = SOURCE_WEIGHT.get(mentions[i].source, 1.0) * (3.0 if i in retype else 1.0)
             votes[t] += w
             best[t] = max(best[t], w)
-        type_ = max(sorted(votes), key=lambda t: (votes[t], best[t]))
+            said[t] |= mentions[i].source == "context"
+        # on a tie, the class the text gives ("the city of Rafah") over the gazetteer's guess
+        type_ = max(sorted(votes), key=lambda t: (votes[t], best[t], said[t]))
         # a more specific class of the same family wins over the generic one it refines
         if type_ == "Organization" and votes.get("MilitaryUnit", 0) >= 2.0:
             type_ = "MilitaryUnit"

@@ -11,6 +11,7 @@ import rdflib
 
 from kg.evaluation import evaluate
 from kg.evaluation.linking import decisions, predict, samples
+from kg.export.graph import graph_quads
 from kg.export.nif import write_nif
 from kg.iri import KB_GRAPH
 from kg.linking.endpoint import Polite
@@ -18,6 +19,8 @@ from kg.linking.online import OnlineLinker
 from kg.paths import SEEDS_DIR
 from kg.records import Document
 from kg.store import Store
+
+from .conftest import place_qid, state_qid
 
 GOLD = Path(__file__).resolve().parents[1] / "data" / "seed.gold.json"
 NIF = rdflib.Namespace("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#")
@@ -105,6 +108,41 @@ def test_linking_confidences_are_calibrated_on_the_seed_gold(pipeline) -> None:
     assert min(right) >= 0.5 and sum(right) / len(right) >= 0.85 and max(wrong) < 0.5
     d = decisions(data, p)  # one decision per entity: every gold QID linked, nothing else
     assert d["precision"] == 1.0 and d["recall"] == 1.0 and d["nil_linked"] == 0
+
+
+def _entities(pipeline, text: str):
+    return next(pipeline.resolutions([Document("t", text)])).entities
+
+
+def test_a_copula_gives_a_list_of_places_its_class(pipeline) -> None:
+    # "in eastern Sumy" alone reads as the city; the second sentence says the name is a region's
+    text = "Officials toured a command post in eastern Sumy on Monday. Sumy and Chernihiv are the regions that border Russia."
+    sumy = next(e for e in _entities(pipeline, text) if e.name.startswith("Sumy"))
+    assert sumy.type == "AdministrativeArea"
+    assert sumy.link.qid != place_qid("Sumy", "UA")
+    assert sumy.link.candidates[0].qid == state_qid("Sumska", "UA")
+
+
+def test_the_class_the_text_gives_beats_the_gazetteers(pipeline) -> None:
+    # the knowledge base holds the governorate of that name, not the city
+    text = "Aid trucks reached the border city of Rafah on Sunday. Witnesses described damage in Rafah."
+    rafah = next(e for e in _entities(pipeline, text) if "Rafah" in e.name)
+    assert rafah.type == "Settlement" and rafah.link.qid is None
+
+
+def test_a_name_the_text_gives_a_town_and_a_region_makes_two_nodes(pipeline) -> None:
+    text = ("Officials visited the Mykolaiv region on Monday. Russian troops left Mykolaiv city in November. "
+            "Mykolaiv and Odesa are regions on the Black Sea.")
+    res = next(pipeline.resolutions([Document("t", text)]))
+    places = {e.link.qid: e for e in res.entities if "Mykolaiv" in e.name}
+    city, region = place_qid("Mykolaiv", "UA"), state_qid("Mykolaivska", "UA")
+    assert set(places) == {city, region}
+    assert places[city].type == "Settlement" and places[region].type == "AdministrativeArea"
+    assert len(places[region].mentions) == 2  # "the Mykolaiv region" and the "Mykolaiv" of the list
+    # the region's mention "Mykolaiv" is no alias of it in the graph: a lookup by that name finds the town
+    alt = {q.object.value for q in graph_quads(res) if q.predicate.value.endswith("#altLabel")
+           and "Mykolaiv" in q.object.value}
+    assert alt == {"Mykolaiv region"}
 
 
 def test_online_linking_inside_the_pipeline(pipeline, tmp_path, search_api, wikidata_endpoint, slice_entities) -> None:
