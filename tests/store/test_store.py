@@ -354,3 +354,19 @@ def test_store_killed_bulk_loader_leaves_whole_documents(tmp_path, delay):
         sizes = {d: _graph_size(store, d) for d in store.documents()}
     assert sizes and set(sizes.values()) == {400}
     assert not (tmp_path / "store.pending").exists()
+
+
+def test_a_build_writes_the_store_in_batches_of_triples_or_of_time(tmp_path, monkeypatch):
+    import kg.pipeline as pipeline
+
+    graphs = [pipeline.DocumentGraph(f"d{i}", b"".join(b'<http://example.org/d%d> <http://example.org/p> "%d" .\n' % (i, k)
+                                                       for k in range(10)), 1, 1, 10) for i in range(25)]
+    monkeypatch.setattr(pipeline, "WRITE_QUADS", 100)
+    assert [len(b) for b in pipeline._batches(graphs)] == [10, 10, 5]  # 100 triples a write, the rest at the end
+    monkeypatch.setattr(pipeline, "WRITE_SECONDS", 0.0)  # a batch as old as that is written as it stands
+    assert [len(b) for b in pipeline._batches(graphs)] == [1] * 25
+    seen = []
+    with Store.open(tmp_path / "store") as store:
+        pipeline.write_graphs(graphs, store, on_document=lambda g: seen.append(g.id))
+        assert store.documents() == sorted(g.id for g in graphs) and len(store) == 250
+    assert seen == [g.id for g in graphs]  # each document reported as it is built
