@@ -357,7 +357,7 @@ def test_store_killed_bulk_loader_leaves_whole_documents(tmp_path, delay):
 
 
 def test_a_build_writes_the_store_in_batches_of_triples_or_of_time(tmp_path, monkeypatch):
-    import kg.pipeline as pipeline
+    from kg import pipeline
 
     graphs = [pipeline.DocumentGraph(f"d{i}", b"".join(b'<http://example.org/d%d> <http://example.org/p> "%d" .\n' % (i, k)
                                                        for k in range(10)), 1, 1, 10) for i in range(25)]
