@@ -17,6 +17,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from ..extraction import lexicon as lx
+from ..linking.sources import translit_key
 from ..records import Entity, Extraction, Resolution
 
 #: Weight of a mention's type by what produced it.
@@ -74,11 +75,10 @@ def resolve(extraction: Extraction, kb=None, min_confidence: float = 0.0) -> Res
 
     Args:
         extraction: what the extraction stage read from the document.
-        kb: the knowledge base, for transliteration keys and demonyms (optional).
+        kb: the knowledge base, for demonyms and gazetteer types (optional).
         min_confidence: relations, events and claims read with less confidence are dropped.
     """
     mentions = extraction.mentions
-    translit = getattr(kb, "translit_key", None)
     is_demonym = (lambda w: kb.demonym(w.capitalize()) is not None) if kb is not None else (lambda w: False)
 
     parent = list(range(len(mentions)))
@@ -95,7 +95,7 @@ def resolve(extraction: Extraction, kb=None, min_confidence: float = 0.0) -> Res
             parent[max(ra, rb)] = min(ra, rb)
 
     keys = [name_key(m.name) for m in mentions]  # each mention's name key, made once, and its transliteration key
-    spelled = keys if translit is None else [name_key(m.name, translit) for m in mentions]
+    spelled = [name_key(m.name, translit_key) for m in mentions]
     # a name the text gives both as a town and as a region ("Kherson city" / "the Kherson and Zaporizhzhia
     # regions"): two places; a bare use of the name is the town
     classed: dict[str, set[str]] = defaultdict(set)
@@ -135,8 +135,7 @@ def resolve(extraction: Extraction, kb=None, min_confidence: float = 0.0) -> Res
         words = keys[i].split()
         if m.type == "Person" and len(words) >= 2:
             full_names[words[-1]].add(find(i))
-            if translit is not None:
-                full_names[translit(words[-1])].add(find(i))
+            full_names[translit_key(words[-1])].add(find(i))
     retype: dict[int, str] = {}
     for r in extraction.relations:  # whoever holds an office the text names is a person, whatever the model said
         if r.property == "positionHeld" and mentions[r.subject].source == "ner":
@@ -144,7 +143,7 @@ def resolve(extraction: Extraction, kb=None, min_confidence: float = 0.0) -> Res
     for i, m in enumerate(mentions):
         words = keys[i].split()
         if len(words) == 1 and m.type != "Position" and m.source != "demonym":
-            roots = {find(r) for r in full_names.get(words[0], set()) | full_names.get(name_key(words[0], translit), set())}
+            roots = {find(r) for r in full_names.get(words[0], set()) | full_names.get(name_key(words[0], translit_key), set())}
             if len(roots) == 1:
                 root = roots.pop()
                 union(root, i)

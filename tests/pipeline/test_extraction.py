@@ -71,6 +71,15 @@ def test_extraction_surname_resolves_to_full_name(extract):
     assert "Dvorsky" in people[0].aliases
 
 
+def test_resolution_romanizations_of_one_name_are_one_entity(extract):
+    # a name the knowledge base does not hold, spelled two ways, as news agencies romanize Ukrainian
+    res = extract("Mykhailo Dorofeyev visited Kharkiv. Dorofeiev said the Harkiv front held.")
+    people = [e for e in res.entities if e.type == "Person"]
+    assert len(people) == 1 and people[0].name == "Mykhailo Dorofeyev"
+    assert "Dorofeiev" in people[0].aliases
+    assert len([e for e in res.entities if e.type != "Person" and "arkiv" in e.name]) == 1
+
+
 def test_extraction_city_of_gives_settlement_and_country(extract):
     res = extract("Fighting continued near the eastern Ukrainian town of Zorivka on Tuesday.")
     ents = _entities(res)
