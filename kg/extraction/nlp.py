@@ -5,6 +5,8 @@ pipeline via ``--model``) is extended with:
 
 * ``kg_paragraphs`` (before the parser): a line break starts a sentence, so a
   headline or a footer never runs into the body text;
+* ``kg_attributes`` and ``kg_lemmas`` in place of the model's ``attribute_ruler`` and
+  ``lemmatizer``: the same annotations, remembered per word form (:mod:`kg.extraction.rules`);
 * ``kg_gazetteer`` (after ``ner``): a SpanRuler whose phrase patterns come
   from the knowledge base (countries, regions, cities, verified entities),
   labelled ``KG_<Class>`` with the QID as the span id. Its matches go to
@@ -25,6 +27,7 @@ from spacy.util import compile_prefix_regex, compile_suffix_regex
 from spacy.tokens import Doc
 
 from ..errors import ExtractionError
+from .rules import install as install_rules
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,7 @@ def load_pipeline(model: str = DEFAULT_MODEL, gazetteer: Iterable[tuple[str, str
         ) from err
     if "ner" not in nlp.pipe_names:
         raise ExtractionError(f"spaCy pipeline {model!r} has no 'ner' component; kg needs one")
+    install_rules(nlp)
     if nlp.tokenizer.token_match is None:  # splitting a long run's affixes one by one is quadratic
         nlp.tokenizer.token_match = _LONG_RUN.match
     # an agency's dateline: "MOSCOW, February 27. /TASS/." (a slash is never a word's first or last letter)

@@ -1,0 +1,183 @@
+"""The model's rule components, with their answers remembered per word form.
+
+A spaCy pipeline such as ``en_core_web_sm`` ends its tagging with two rule components: the ``attribute_ruler``
+(part of speech and morphology from the fine-grained tag, plus exceptions) and the ``lemmatizer``. Neither learns
+anything, yet together they took a fifth of the model's time on the benchmark corpus: the ruler runs a Matcher of
+179 patterns over every token, and the lemmatizer recomputes every lemma in Python (it caches some, not those of
+base forms, the most common, and it looks a candidate lemma up by scanning a list of words).
+
+Their answers depend on a few attributes of one token: a lemma on the word, its part of speech and morphology; a
+one-token rule of the ruler on the word, its tag and its dependency label. ``kg_attributes`` and ``kg_lemmas``
+stand in for the two components and ask them once per distinct key, then reuse the answer; a ruler's rules of
+more than one token still run as a Matcher on each document. The annotations are the model's own, token for
+token (``tests/extraction/test_rules.py`` compares them on real news). A pipeline whose components do not fit
+this (a lemmatizer in another mode, a ruler matching other attributes) keeps its own.
+"""
+
+from __future__ import annotations
+
+import numpy
+from spacy.attrs import DEP, HEAD, LEMMA, MORPH, ORTH, POS, TAG
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc
+from spacy.tokens._retokenize import set_token_attrs
+
+#: Distinct keys remembered per component; past this the memory is emptied and refilled.
+CACHE_SIZE = 1 << 17
+#: Token attributes a one-token ruler rule may test, all functions of the key (word, tag, dependency label).
+_KEYED = {"ORTH", "TEXT", "LOWER", "TAG", "DEP", "IS_SPACE", "IS_PUNCT", "IS_ALPHA", "IS_DIGIT", "IS_TITLE",
+          "IS_UPPER", "IS_LOWER", "LENGTH", "SHAPE", "PREFIX", "SUFFIX", "NORM"}
+
+
+def install(nlp: Language) -> list[str]:
+    """Replace the pipeline's attribute ruler and lemmatizer by their remembering stand-ins, where they fit;
+    the originals stay in the pipeline, disabled. Returns the names of the components replaced."""
+    replaced = []
+    for name, factory, fits in (("attribute_ruler", "kg_attributes", _ruler_fits),
+                                ("lemmatizer", "kg_lemmas", _lemmatizer_fits)):
+        if name in nlp.pipe_names and fits(nlp.get_pipe(name)):
+            nlp.add_pipe(factory, name=factory, after=name, config={"source": name})
+            nlp.disable_pipe(name)
+            replaced.append(name)
+    return replaced
+
+
+def _lemmatizer_fits(component) -> bool:
+    return getattr(component, "mode", None) == "rule" and not getattr(component, "overwrite", True) and hasattr(component, "lemmatize")
+
+
+def _ruler_fits(component) -> bool:
+    try:
+        patterns = component.patterns
+    except AttributeError:
+        return False
+    return all(
+        len(pattern) > 1 or all(str(attr).upper() in _KEYED for token in pattern for attr in token)
+        for entry in patterns for pattern in entry["patterns"]
+    ) and not any("_" in entry["attrs"] for entry in patterns)
+
+
+@Language.factory("kg_lemmas", default_config={"source": "lemmatizer"})
+def make_lemmas(nlp: Language, name: str, source: str) -> RememberedLemmas:
+    return RememberedLemmas(nlp.get_pipe(source))
+
+
+@Language.factory("kg_attributes", default_config={"source": "attribute_ruler"})
+def make_attributes(nlp: Language, name: str, source: str) -> RememberedAttributes:
+    return RememberedAttributes(nlp.get_pipe(source))
+
+
+class RememberedLemmas:
+    """The lemmatizer's lemma of each token without one, asked once per (word, part of speech, morphology)."""
+
+    def __init__(self, lemmatizer):
+        self.lemmatizer = lemmatizer
+        # the lemmatizer tests a form against its word list by scanning it (57,000 nouns): a set answers the same
+        index = lemmatizer.lookups.get_table("lemma_index", {}) if lemmatizer.lookups.has_table("lemma_index") else {}
+        for pos, words in list(index.items()):
+            if isinstance(words, list):
+                index[pos] = frozenset(words)
+        self.strings = lemmatizer.vocab.strings
+        self.cache: dict[tuple[int, int, int], int] = {}
+
+    def __call__(self, doc: Doc) -> Doc:
+        if not len(doc):
+            return doc
+        rows = doc.to_array([ORTH, POS, MORPH, LEMMA])
+        lemmas = rows[:, 3].copy()
+        cache = self.cache
+        for i in numpy.flatnonzero(lemmas == 0).tolist():
+            key = (int(rows[i, 0]), int(rows[i, 1]), int(rows[i, 2]))
+            lemma = cache.get(key)
+            if lemma is None:
+                if len(cache) >= CACHE_SIZE:
+                    cache.clear()
+                    self.lemmatizer.cache.clear()  # the lemmatizer's own memory grows too
+                lemma = cache[key] = self.strings.add(self.lemmatizer.lemmatize(doc[i])[0])
+            lemmas[i] = lemma
+        doc.from_array([LEMMA], lemmas.reshape(-1, 1))
+        return doc
+
+
+class RememberedAttributes:
+    """The attribute ruler's annotations: one-token rules matched once per (word, tag, dependency label), longer
+    rules matched where their first token matches, all applied in the ruler's order by the ruler itself."""
+
+    def __init__(self, ruler):
+        self.ruler = ruler
+        self.vocab = ruler.vocab
+        self.single = Matcher(self.vocab)  # the one-token rules
+        self.longer = Matcher(self.vocab)  # the others
+        self.starts = Matcher(self.vocab)  # the first tokens of the others, as one-token rules
+        self.width = 0  # tokens of the longest rule, or 0 if a rule's length varies (then it runs on whole documents)
+        fixed = True
+        for i, entry in enumerate(ruler.patterns):  # entry i holds the attributes ruler.attrs[i]
+            for pattern in entry["patterns"]:
+                if len(pattern) == 1:
+                    self.single.add(str(i), [pattern])
+                else:
+                    self.longer.add(str(i), [pattern])
+                    self.starts.add("start", [pattern[:1]])
+                    self.width = max(self.width, len(pattern))
+                    fixed = fixed and not any("OP" in token for token in pattern)
+        self.width = self.width if fixed else 0
+        self.cache: dict[tuple[int, int, int], tuple[tuple[tuple[int, int], ...], dict | None, bool]] = {}
+
+    def __call__(self, doc: Doc) -> Doc:
+        if not len(doc):
+            return doc
+        keys = list(map(tuple, doc.to_array([ORTH, TAG, DEP]).tolist()))
+        cache = self.cache
+        new = list(dict.fromkeys(k for k in keys if k not in cache))
+        if new:
+            if len(cache) + len(new) > CACHE_SIZE:
+                cache.clear()
+                new = list(dict.fromkeys(keys))
+            cache.update(zip(new, self._rules(new)))
+        found = self._longer(doc, keys)
+        if found:  # the tokens a longer rule sets take every rule in the ruler's order
+            indices = self.ruler.indices
+            touched = {doc[start:end][indices[rule]].i for rule, _, start, end in found}
+            found += [(rule, match_id, i, i + 1) for i in touched for rule, match_id in cache[keys[i]][0]]
+            found.sort()  # a later rule has the last word
+            self.ruler.set_annotations(doc, found)
+        else:
+            touched = ()
+        for i, key in enumerate(keys):
+            merged = cache[key][1]
+            if merged and i not in touched:
+                set_token_attrs(doc[i], merged)
+        return doc
+
+    def _longer(self, doc: Doc, keys: list[tuple[int, int, int]]) -> list[tuple[int, int, int, int]]:
+        """The matches of the rules of more than one token, as the ruler sorts them."""
+        if not len(self.longer):
+            return []
+        if self.width:
+            cache, width = self.cache, self.width
+            found = [(m, i + a, i + b) for i, key in enumerate(keys) if cache[key][2]
+                     for m, a, b in self.longer(doc[i : i + width], allow_missing=True) if a == 0]
+        else:
+            found = self.longer(doc, allow_missing=True)
+        strings = self.vocab.strings
+        return [(int(strings[m]), m, start, end) for m, start, end in found]
+
+    def _rules(self, keys: list[tuple[int, int, int]]) -> list[tuple[tuple[tuple[int, int], ...], dict | None, bool]]:
+        """The one-token rules matching each key, what they set together, and whether a longer rule may start
+        there, read off one document holding a token per key."""
+        strings = self.vocab.strings
+        probe = Doc(self.vocab, words=[strings[orth] for orth, _, _ in keys], spaces=[False] * len(keys))
+        probe.from_array([TAG, DEP, HEAD], numpy.array([[tag, dep, 0] for _, tag, dep in keys], dtype="uint64"))
+        found: list[list[tuple[int, int]]] = [[] for _ in keys]
+        for match_id, start, _ in self.single(probe, allow_missing=True):
+            found[start].append((int(strings[match_id]), match_id))
+        starts = {start for _, start, _ in self.starts(probe, allow_missing=True)} if len(self.starts) else set()
+        return [(tuple(sorted(f)), self._merged(sorted(f)), k in starts) for k, f in enumerate(found)]
+
+    def _merged(self, rules: list[tuple[int, int]]) -> dict | None:
+        """What the rules set, one after the other (each attribute takes the last rule's value)."""
+        merged: dict = {}
+        for rule, _ in rules:
+            merged.update(self.ruler.attrs[rule])
+        return merged or None
