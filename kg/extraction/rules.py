@@ -10,11 +10,13 @@ Their answers depend on a few attributes of one token: a lemma on the word, its 
 one-token rule of the ruler on the word, its tag and its dependency label. ``kg_attributes`` and ``kg_lemmas``
 stand in for the two components and ask them once per distinct key, then reuse the answer; a ruler's rules of
 more than one token still run as a Matcher on each document. The annotations are the model's own, token for
-token (``tests/extraction/test_rules.py`` compares them on real news). A pipeline whose components do not fit
+token (``tests/pipeline/test_rules.py`` compares them on real news). A pipeline whose components do not fit
 this (a lemmatizer in another mode, a ruler matching other attributes) keeps its own.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy
 from spacy.attrs import DEP, HEAD, LEMMA, MORPH, ORTH, POS, TAG
@@ -23,8 +25,8 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 from spacy.tokens._retokenize import set_token_attrs
 
-#: Distinct keys remembered per component; past this the memory is emptied and refilled.
-CACHE_SIZE = 1 << 17
+#: Answers remembered per component; past this the memory is emptied and refilled.
+CACHE_SIZE = 1 << 16
 #: Token attributes a one-token ruler rule may test, all functions of the key (word, tag, dependency label).
 _KEYED = {"ORTH", "TEXT", "LOWER", "TAG", "DEP", "IS_SPACE", "IS_PUNCT", "IS_ALPHA", "IS_DIGIT", "IS_TITLE",
           "IS_UPPER", "IS_LOWER", "LENGTH", "SHAPE", "PREFIX", "SUFFIX", "NORM"}
@@ -68,6 +70,36 @@ def make_attributes(nlp: Language, name: str, source: str) -> RememberedAttribut
     return RememberedAttributes(nlp.get_pipe(source))
 
 
+class Memory:
+    """Answers by context and word, bounded by :data:`CACHE_SIZE`: one dict of words per context (a tag, a part of
+    speech...), so that an answer costs a word's number and a slot, not a tuple of three numbers.
+
+    >>> m = Memory(); m.put((1, 2), 7, "seven"); m.get((1, 2), 7), m.get((1, 3), 7), len(m)
+    ('seven', None, 1)
+    """
+
+    def __init__(self):
+        self.contexts: dict[tuple[int, int], dict[int, object]] = {}
+        self.size = 0
+
+    def get(self, context: tuple[int, int], word: int):
+        words = self.contexts.get(context)
+        return None if words is None else words.get(word)
+
+    def put(self, context: tuple[int, int], word: int, answer) -> None:
+        if self.size >= CACHE_SIZE:
+            self.clear()
+        self.contexts.setdefault(context, {})[word] = answer
+        self.size += 1
+
+    def clear(self) -> None:
+        self.contexts.clear()
+        self.size = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+
 class RememberedLemmas:
     """The lemmatizer's lemma of each token without one, asked once per (word, part of speech, morphology)."""
 
@@ -79,7 +111,7 @@ class RememberedLemmas:
             if isinstance(words, list):
                 index[pos] = frozenset(words)
         self.strings = lemmatizer.vocab.strings
-        self.cache: dict[tuple[int, int, int], int] = {}
+        self.cache = Memory()
 
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
@@ -88,13 +120,13 @@ class RememberedLemmas:
         lemmas = rows[:, 3].copy()
         cache = self.cache
         for i in numpy.flatnonzero(lemmas == 0).tolist():
-            key = (int(rows[i, 0]), int(rows[i, 1]), int(rows[i, 2]))
-            lemma = cache.get(key)
+            orth, pos, morph, _ = rows[i].tolist()
+            lemma = cache.get((pos, morph), orth)
             if lemma is None:
                 if len(cache) >= CACHE_SIZE:
-                    cache.clear()
                     self.lemmatizer.cache.clear()  # the lemmatizer's own memory grows too
-                lemma = cache[key] = self.strings.add(self.lemmatizer.lemmatize(doc[i])[0])
+                lemma = self.strings.add(self.lemmatizer.lemmatize(doc[i])[0])
+                cache.put((pos, morph), orth, lemma)
             lemmas[i] = lemma
         doc.from_array([LEMMA], lemmas.reshape(-1, 1))
         return doc
@@ -102,7 +134,9 @@ class RememberedLemmas:
 
 class RememberedAttributes:
     """The attribute ruler's annotations: one-token rules matched once per (word, tag, dependency label), longer
-    rules matched where their first token matches, all applied in the ruler's order by the ruler itself."""
+    rules matched where their first token matches, all applied in the ruler's order by the ruler itself.
+
+    A word's answer is a :class:`_Rules`, shared by every word the same rules match."""
 
     def __init__(self, ruler):
         self.ruler = ruler
@@ -122,50 +156,53 @@ class RememberedAttributes:
                     self.width = max(self.width, len(pattern))
                     fixed = fixed and not any("OP" in token for token in pattern)
         self.width = self.width if fixed else 0
-        self.cache: dict[tuple[int, int, int], tuple[tuple[tuple[int, int], ...], dict | None, bool]] = {}
+        self.cache = Memory()
+        self.shared: dict[tuple, _Rules] = {}
 
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
             return doc
-        keys = list(map(tuple, doc.to_array([ORTH, TAG, DEP]).tolist()))
+        rows = doc.to_array([ORTH, TAG, DEP]).tolist()
         cache = self.cache
-        new = list(dict.fromkeys(k for k in keys if k not in cache))
-        if new:
-            if len(cache) + len(new) > CACHE_SIZE:
-                cache.clear()
-                new = list(dict.fromkeys(keys))
-            cache.update(zip(new, self._rules(new)))
-        found = self._longer(doc, keys)
-        if found:  # the tokens a longer rule sets take every rule in the ruler's order
+        answers = [cache.get((tag, dep), orth) for orth, tag, dep in rows]
+        missing = [i for i, answer in enumerate(answers) if answer is None]
+        if missing:
+            keys = list(dict.fromkeys((rows[i][0], rows[i][1], rows[i][2]) for i in missing))
+            found = dict(zip(keys, self._rules(keys)))
+            for orth, tag, dep in keys:
+                cache.put((tag, dep), orth, found[orth, tag, dep])
+            for i in missing:
+                answers[i] = found[rows[i][0], rows[i][1], rows[i][2]]
+        matches = self._longer(doc, answers)
+        if matches:  # the tokens a longer rule sets take every rule in the ruler's order
             indices = self.ruler.indices
-            touched = {doc[start:end][indices[rule]].i for rule, _, start, end in found}
-            found += [(rule, match_id, i, i + 1) for i in touched for rule, match_id in cache[keys[i]][0]]
-            found.sort()  # a later rule has the last word
-            self.ruler.set_annotations(doc, found)
+            touched = {doc[start:end][indices[rule]].i for rule, _, start, end in matches}
+            matches += [(rule, match_id, i, i + 1) for i in touched for rule, match_id in answers[i].rules]
+            matches.sort()  # a later rule has the last word
+            self.ruler.set_annotations(doc, matches)
         else:
             touched = ()
-        for i, key in enumerate(keys):
-            merged = cache[key][1]
-            if merged and i not in touched:
-                set_token_attrs(doc[i], merged)
+        for i, answer in enumerate(answers):
+            if answer.merged and i not in touched:
+                set_token_attrs(doc[i], answer.merged)
         return doc
 
-    def _longer(self, doc: Doc, keys: list[tuple[int, int, int]]) -> list[tuple[int, int, int, int]]:
+    def _longer(self, doc: Doc, answers: list[_Rules]) -> list[tuple[int, int, int, int]]:
         """The matches of the rules of more than one token, as the ruler sorts them."""
         if not len(self.longer):
             return []
         if self.width:
-            cache, width = self.cache, self.width
-            found = [(m, i + a, i + b) for i, key in enumerate(keys) if cache[key][2]
+            width = self.width
+            found = [(m, i + a, i + b) for i, answer in enumerate(answers) if answer.starts
                      for m, a, b in self.longer(doc[i : i + width], allow_missing=True) if a == 0]
         else:
             found = self.longer(doc, allow_missing=True)
         strings = self.vocab.strings
         return [(int(strings[m]), m, start, end) for m, start, end in found]
 
-    def _rules(self, keys: list[tuple[int, int, int]]) -> list[tuple[tuple[tuple[int, int], ...], dict | None, bool]]:
-        """The one-token rules matching each key, what they set together, and whether a longer rule may start
-        there, read off one document holding a token per key."""
+    def _rules(self, keys: list[tuple[int, int, int]]) -> list[_Rules]:
+        """The one-token rules matching each (word, tag, dependency label), what they set together, and whether a
+        longer rule may start there, read off one document holding a token per key."""
         strings = self.vocab.strings
         probe = Doc(self.vocab, words=[strings[orth] for orth, _, _ in keys], spaces=[False] * len(keys))
         probe.from_array([TAG, DEP, HEAD], numpy.array([[tag, dep, 0] for _, tag, dep in keys], dtype="uint64"))
@@ -173,11 +210,22 @@ class RememberedAttributes:
         for match_id, start, _ in self.single(probe, allow_missing=True):
             found[start].append((int(strings[match_id]), match_id))
         starts = {start for _, start, _ in self.starts(probe, allow_missing=True)} if len(self.starts) else set()
-        return [(tuple(sorted(f)), self._merged(sorted(f)), k in starts) for k, f in enumerate(found)]
+        out = []
+        for k, rules in enumerate(found):
+            key = (tuple(sorted(rules)), k in starts)
+            if key not in self.shared:
+                merged: dict = {}
+                for rule, _ in key[0]:
+                    merged.update(self.ruler.attrs[rule])  # each attribute takes the last rule's value
+                self.shared[key] = _Rules(key[0], merged or None, key[1])
+            out.append(self.shared[key])
+        return out
 
-    def _merged(self, rules: list[tuple[int, int]]) -> dict | None:
-        """What the rules set, one after the other (each attribute takes the last rule's value)."""
-        merged: dict = {}
-        for rule, _ in rules:
-            merged.update(self.ruler.attrs[rule])
-        return merged or None
+
+class _Rules(NamedTuple):
+    """The one-token rules matching a word (``(rule, match id)``, in the ruler's order), what they set together,
+    and whether a rule of more tokens may start at the word."""
+
+    rules: tuple[tuple[int, int], ...]
+    merged: dict | None
+    starts: bool

@@ -21,7 +21,7 @@ SPOKEN = (
 
 @pytest.fixture(scope="module")
 def texts() -> list[str]:
-    seed = sorted(SEEDS_DIR.glob("*.txt"))[0].read_text(encoding="utf-8")
+    seed = min(SEEDS_DIR.glob("*.txt")).read_text(encoding="utf-8")
     return [seed, SPOKEN, seed[: len(seed) // 3] + "\n" + SPOKEN]
 
 
