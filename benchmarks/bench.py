@@ -291,8 +291,9 @@ def summary_rows(res: dict) -> list[tuple[str, str, str]]:
         rows.append((f"bare spaCy nlp.pipe, {j} process(es)", f"{v['spacy_words_per_s']:,.0f} words/s", ""))
         rows.append((f"kg build end to end, {j} process(es)", f"{v['kg_words_per_s']:,.0f} words/s", ""))
         main = f"; main thread's CPU: {v['main_cpu_ratio']:.2f}" if j == "1" else ""
+        verdict = "ok " if v["ratio"] >= TARGETS["build_vs_spacy"] else "MISSED "  # each process count on its own
         rows.append((f"kg build / bare spaCy, {j} process(es)", f"{v['ratio']:.2f} (per CPU second: {v['cpu_ratio']:.2f}{main})",
-                     ok("build_vs_spacy")))
+                     verdict + t["build_vs_spacy"]["target"]))
     rows.append((f"kg build --jobs {res['jobs']} / --jobs 1", f"{res['jobs_speedup']:.2f}", ok("jobs_speedup")))
     rows.append((f"bare spaCy {res['jobs']} / 1 process(es)", f"{res['spacy_jobs_speedup']:.2f}", ""))
     stages = res["stages_jobs_1"]
