@@ -100,22 +100,44 @@ class Memory:
         return self.size
 
 
+class WordList(list):
+    """A list of words that answers ``in`` from a set; it is still the list wherever it is written out.
+
+    >>> words = WordList(["war", "peace"]); "war" in words, "love" in words, words == ["war", "peace"]
+    (True, False, True)
+    """
+
+    def __init__(self, words):
+        super().__init__(words)
+        self._set = frozenset(self)
+
+    def __contains__(self, word) -> bool:
+        return word in self._set
+
+
 class RememberedLemmas:
     """The lemmatizer's lemma of each token without one, asked once per (word, part of speech, morphology)."""
 
     def __init__(self, lemmatizer):
         self.lemmatizer = lemmatizer
-        # the lemmatizer tests a form against its word list by scanning it (57,000 nouns): a set answers the same
-        index = lemmatizer.lookups.get_table("lemma_index", {}) if lemmatizer.lookups.has_table("lemma_index") else {}
-        for pos, words in list(index.items()):
-            if isinstance(words, list):
-                index[pos] = frozenset(words)
         self.strings = lemmatizer.vocab.strings
         self.cache = Memory()
+        self.ready = False  # a pipeline loaded from disk fills the lemmatizer's tables after making this
+
+    def prepare(self) -> None:
+        # the lemmatizer tests a form against its word list by scanning it (57,000 nouns)
+        lookups = self.lemmatizer.lookups
+        index = lookups.get_table("lemma_index") if lookups is not None and lookups.has_table("lemma_index") else {}
+        for pos, words in list(index.items()):
+            if type(words) is list:
+                index[pos] = WordList(words)
+        self.ready = True
 
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
             return doc
+        if not self.ready:
+            self.prepare()
         rows = doc.to_array([ORTH, POS, MORPH, LEMMA])
         lemmas = rows[:, 3].copy()
         cache = self.cache
@@ -141,6 +163,12 @@ class RememberedAttributes:
     def __init__(self, ruler):
         self.ruler = ruler
         self.vocab = ruler.vocab
+        self.cache = Memory()
+        self.shared: dict[tuple, _Rules] = {}
+        self.ready = False  # a pipeline loaded from disk fills the ruler's patterns after making this
+
+    def prepare(self) -> None:
+        ruler = self.ruler
         self.single = Matcher(self.vocab)  # the one-token rules
         self.longer = Matcher(self.vocab)  # the others
         self.starts = Matcher(self.vocab)  # the first tokens of the others, as one-token rules
@@ -156,12 +184,13 @@ class RememberedAttributes:
                     self.width = max(self.width, len(pattern))
                     fixed = fixed and not any("OP" in token for token in pattern)
         self.width = self.width if fixed else 0
-        self.cache = Memory()
-        self.shared: dict[tuple, _Rules] = {}
+        self.ready = True
 
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
             return doc
+        if not self.ready:
+            self.prepare()
         rows = doc.to_array([ORTH, TAG, DEP]).tolist()
         cache = self.cache
         answers = [cache.get((tag, dep), orth) for orth, tag, dep in rows]

@@ -57,6 +57,14 @@ def test_kg_rules_annotate_as_the_model_does_when_their_memory_is_full(texts, st
     assert len(nlp.get_pipe("kg_attributes").cache) <= 16 + len(nlp(texts[-1]))
 
 
+def test_kgs_pipeline_saves_and_loads_with_its_rule_components(tmp_path, texts, stock):
+    nlp = load_pipeline()
+    nlp.to_disk(tmp_path / "nlp")
+    again = spacy.load(tmp_path / "nlp")
+    assert {"kg_attributes", "kg_lemmas"} <= set(again.pipe_names)
+    assert [doc.to_array(COLUMNS).tolist() for doc in again.pipe(texts)] == stock
+
+
 def _ruler_pipeline(patterns: list[dict]):
     nlp = spacy.blank("en")
     nlp.add_pipe("attribute_ruler").add_patterns(patterns)
@@ -73,8 +81,8 @@ def test_a_ruler_with_rules_of_varying_length_runs_them_on_whole_documents():
     expected = [t.lemma_ for t in _ruler_pipeline(patterns)(text)]
     nlp = _ruler_pipeline(patterns)
     assert rules.install(nlp) == ["attribute_ruler"]
-    assert nlp.get_pipe("kg_attributes").width == 0
     assert [t.lemma_ for t in nlp(text)] == expected
+    assert nlp.get_pipe("kg_attributes").width == 0
     assert expected[:2] == ["age", ""] and expected[6] == "stop"
 
 
