@@ -27,9 +27,10 @@ from spacy.tokens._retokenize import set_token_attrs
 
 #: Answers remembered per component; past this the memory is emptied and refilled.
 CACHE_SIZE = 1 << 16
-#: Token attributes a one-token ruler rule may test, all functions of the key (word, tag, dependency label).
+#: Token attributes a one-token ruler rule may test, all functions of the key (word, tag, dependency label). Not
+#: NORM: a tokenizer exception gives a token a norm of its own ("na" in "gonna" is "to").
 _KEYED = {"ORTH", "TEXT", "LOWER", "TAG", "DEP", "IS_SPACE", "IS_PUNCT", "IS_ALPHA", "IS_DIGIT", "IS_TITLE",
-          "IS_UPPER", "IS_LOWER", "LENGTH", "SHAPE", "PREFIX", "SUFFIX", "NORM"}
+          "IS_UPPER", "IS_LOWER", "LENGTH", "SHAPE", "PREFIX", "SUFFIX"}
 
 
 def install(nlp: Language) -> list[str]:

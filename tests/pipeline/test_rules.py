@@ -86,8 +86,9 @@ def test_a_ruler_with_rules_of_varying_length_runs_them_on_whole_documents():
     assert expected[:2] == ["age", ""] and expected[6] == "stop"
 
 
-def test_components_that_do_not_fit_are_kept():
-    nlp = _ruler_pipeline([{"patterns": [[{"ENT_TYPE": "GPE"}]], "attrs": {"LEMMA": "place"}}])
+@pytest.mark.parametrize("token", [{"ENT_TYPE": "GPE"}, {"NORM": "going"}])
+def test_components_that_do_not_fit_are_kept(token):
+    nlp = _ruler_pipeline([{"patterns": [[token]], "attrs": {"LEMMA": "place"}}])
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     assert rules.install(nlp) == []
     assert nlp.pipe_names == ["attribute_ruler", "lemmatizer"]
