@@ -101,6 +101,27 @@ class Memory:
         return self.size
 
 
+class _StandIn:
+    """A component that prepares on its first document (a pipeline loaded from disk fills the stock component's
+    patterns and tables after making its stand-in) and leaves empty documents alone."""
+
+    ready = False
+
+    def prepare(self) -> None:
+        raise NotImplementedError
+
+    def annotate(self, doc: Doc) -> None:
+        raise NotImplementedError
+
+    def __call__(self, doc: Doc) -> Doc:
+        if len(doc):
+            if not self.ready:
+                self.prepare()
+                self.ready = True
+            self.annotate(doc)
+        return doc
+
+
 class WordList(list):
     """A list of words that answers ``in`` from a set; it is still the list wherever it is written out.
 
@@ -116,14 +137,13 @@ class WordList(list):
         return word in self._set
 
 
-class RememberedLemmas:
+class RememberedLemmas(_StandIn):
     """The lemmatizer's lemma of each token without one, asked once per (word, part of speech, morphology)."""
 
     def __init__(self, lemmatizer):
         self.lemmatizer = lemmatizer
         self.strings = lemmatizer.vocab.strings
         self.cache = Memory()
-        self.ready = False  # a pipeline loaded from disk fills the lemmatizer's tables after making this
 
     def prepare(self) -> None:
         # the lemmatizer tests a form against its word list by scanning it (57,000 nouns)
@@ -132,13 +152,8 @@ class RememberedLemmas:
         for pos, words in list(index.items()):
             if type(words) is list:
                 index[pos] = WordList(words)
-        self.ready = True
 
-    def __call__(self, doc: Doc) -> Doc:
-        if not len(doc):
-            return doc
-        if not self.ready:
-            self.prepare()
+    def annotate(self, doc: Doc) -> None:
         rows = doc.to_array([ORTH, POS, MORPH, LEMMA])
         lemmas = rows[:, 3].copy()
         cache = self.cache
@@ -152,10 +167,9 @@ class RememberedLemmas:
                 cache.put((pos, morph), orth, lemma)
             lemmas[i] = lemma
         doc.from_array([LEMMA], lemmas.reshape(-1, 1))
-        return doc
 
 
-class RememberedAttributes:
+class RememberedAttributes(_StandIn):
     """The attribute ruler's annotations: one-token rules matched once per (word, tag, dependency label), longer
     rules matched where their first token matches, all applied in the ruler's order by the ruler itself.
 
@@ -166,7 +180,6 @@ class RememberedAttributes:
         self.vocab = ruler.vocab
         self.cache = Memory()
         self.shared: dict[tuple, _Rules] = {}
-        self.ready = False  # a pipeline loaded from disk fills the ruler's patterns after making this
 
     def prepare(self) -> None:
         ruler = self.ruler
@@ -185,13 +198,8 @@ class RememberedAttributes:
                     self.width = max(self.width, len(pattern))
                     fixed = fixed and not any("OP" in token for token in pattern)
         self.width = self.width if fixed else 0
-        self.ready = True
 
-    def __call__(self, doc: Doc) -> Doc:
-        if not len(doc):
-            return doc
-        if not self.ready:
-            self.prepare()
+    def annotate(self, doc: Doc) -> None:
         rows = doc.to_array([ORTH, TAG, DEP]).tolist()
         cache = self.cache
         answers = [cache.get((tag, dep), orth) for orth, tag, dep in rows]
@@ -215,7 +223,6 @@ class RememberedAttributes:
         for i, answer in enumerate(answers):
             if answer.merged and i not in touched:
                 set_token_attrs(doc[i], answer.merged)
-        return doc
 
     def _longer(self, doc: Doc, answers: list[_Rules]) -> list[tuple[int, int, int, int]]:
         """The matches of the rules of more than one token, as the ruler sorts them."""
