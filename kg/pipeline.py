@@ -429,7 +429,7 @@ def _batches(graphs: Iterable[DocumentGraph]) -> Iterator[list[DocumentGraph]]:
     (and the rest at the end)."""
     quads, seconds = WRITE_QUADS, WRITE_SECONDS
     batch: list[DocumentGraph] = []
-    total, since = 0, time.monotonic()
+    total, since = 0, 0.0
     for g in graphs:
         if not batch:
             since = time.monotonic()

@@ -9,7 +9,7 @@ base forms, the most common, and it looks a candidate lemma up by scanning a lis
 Their answers depend on a few attributes of one token: a lemma on the word, its part of speech and morphology; a
 one-token rule of the ruler on the word, its tag and its dependency label. ``kg_attributes`` and ``kg_lemmas``
 stand in for the two components and ask them once per distinct key, then reuse the answer; a ruler's rules of
-more than one token still run as a Matcher on each document. The annotations are the model's own, token for
+more than one token run as a Matcher where their first token fits. The annotations are the model's own, token for
 token (``tests/pipeline/test_rules.py`` compares them on real news). A pipeline whose components do not fit
 this (a lemmatizer in another mode, a ruler matching other attributes) keeps its own.
 """
@@ -205,12 +205,12 @@ class RememberedAttributes(_StandIn):
         answers = [cache.get((tag, dep), orth) for orth, tag, dep in rows]
         missing = [i for i, answer in enumerate(answers) if answer is None]
         if missing:
-            keys = list(dict.fromkeys((rows[i][0], rows[i][1], rows[i][2]) for i in missing))
+            keys = list(dict.fromkeys(tuple(rows[i]) for i in missing))
             found = dict(zip(keys, self._rules(keys)))
-            for orth, tag, dep in keys:
-                cache.put((tag, dep), orth, found[orth, tag, dep])
+            for (orth, tag, dep), answer in found.items():
+                cache.put((tag, dep), orth, answer)
             for i in missing:
-                answers[i] = found[rows[i][0], rows[i][1], rows[i][2]]
+                answers[i] = found[tuple(rows[i])]
         matches = self._longer(doc, answers)
         if matches:  # the tokens a longer rule sets take every rule in the ruler's order
             indices = self.ruler.indices
